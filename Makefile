@@ -1,0 +1,59 @@
+# digitnet — every target creates .venv on first use and is safe to run again.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BUILD  := build/notebooks
+DATA   := MNIST
+CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.csv $(DATA)/digit_ytest.csv
+# Papermill parameters for `make run`; override e.g. `make run TRAIN_PARAMS="-p EPOCHS 5"`.
+TRAIN_PARAMS ?=
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: help venv data run train-notebook predict-notebook test lint lab tensorboard bench samples clean
+
+help:
+	@echo "make run    set up, prepare MNIST, train + export via the notebooks, print accuracy and predictions"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make tensorboard   show the training logs"
+	@echo "make bench  side-by-side benchmarks (writes benchmarks/results.md)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+data: $(STAMP)
+	$(BIN)/python -m digitnet data --dir $(DATA)
+
+$(CSVS):
+	$(MAKE) data
+
+run: $(STAMP) $(CSVS)
+	@mkdir -p $(BUILD)
+	$(BIN)/papermill --log-level WARNING train_neural_network.ipynb $(BUILD)/train_neural_network.ipynb $(TRAIN_PARAMS)
+	$(BIN)/papermill --log-level WARNING load_saved_model.ipynb $(BUILD)/load_saved_model.ipynb
+	$(BIN)/jupyter nbconvert --log-level WARN --to html $(BUILD)/*.ipynb
+	@echo "Executed notebooks with their plots: $(BUILD)/ (.ipynb and .html)"
+	$(BIN)/python -m digitnet evaluate
+	$(BIN)/python -m digitnet predict $(DATA)/samples/*.*
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check digitnet tests benchmarks scripts
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+tensorboard: $(STAMP)
+	$(BIN)/tensorboard --logdir logs
+
+clean:
+	rm -rf build logs .pytest_cache

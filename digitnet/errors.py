@@ -1,0 +1,28 @@
+"""The one exception type users see.
+
+Every problem caused by input (a bad CSV, an unreadable image, a missing model folder) is raised as
+`DigitnetError` with a single-line message that names the file and, for CSVs, the line and column.
+The CLI prints that line to stderr and exits non-zero; notebooks show it as the cell's error. Anything
+else that escapes is a bug in digitnet, not in the user's data.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class DigitnetError(Exception):
+    """A problem with the user's input, described in one line."""
+
+
+def where(path: str | os.PathLike, line: int | None = None, column: int | None = None) -> str:
+    """Format a location prefix such as ``digit_xtrain.csv, line 12, column 3``.
+
+    Lines and columns are 1-based, as a text editor shows them.
+    """
+    text = os.fspath(path)
+    if line is not None:
+        text += f", line {line}"
+    if column is not None:
+        text += f", column {column}"
+    return text
