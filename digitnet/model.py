@@ -1,0 +1,119 @@
+"""Restore an exported SavedModel in a fresh ``tf.compat.v1`` graph and classify with it.
+
+The input and output tensors are looked up through the ``serving_default`` signature, never by
+hard-coded names such as ``'Placeholder:0'``, so any SavedModel that honours the contract works,
+including ones exported by other tools.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from digitnet._tf import tf, tf1
+from digitnet.errors import DigitnetError
+from digitnet.export import INPUT_KEY, SIGNATURE_KEY, latest_version, read_record, version_numbers
+
+PREDICT_BATCH = 10000  # rows per Session.run: big batches keep the matrix multiplies efficient
+
+
+def resolve_model_dir(model: str | Path | None = None, export_base: str | Path = "SavedModel") -> Path:
+    """Find the SavedModel folder a user means.
+
+    None -> the latest ``<export_base>/<N>``; a folder of numbered versions -> its latest version;
+    a folder holding ``saved_model.pb`` -> itself. Anything else raises DigitnetError.
+    """
+    if model is None:
+        return latest_version(export_base)
+    path = Path(model)
+    if (path / "saved_model.pb").exists():
+        return path
+    if version_numbers(path):
+        return latest_version(path)
+    if not path.exists():
+        raise DigitnetError(f"{path}: model folder not found")
+    raise DigitnetError(f"{path}: not a SavedModel (no saved_model.pb) and no numbered versions inside")
+
+
+class SavedModelClassifier:
+    """A SavedModel loaded into its own graph and session.
+
+    Attributes:
+        export_dir: the version folder loaded.
+        signature: the ``serving_default`` SignatureDef.
+        tensor_names: signature key -> tensor name in the graph (what the signature maps to).
+        record: the JSON written beside the model by digitnet ({} if absent).
+    """
+
+    def __init__(self, export_dir: str | Path, threads: int = 0) -> None:
+        self.export_dir = Path(export_dir)
+        if not (self.export_dir / "saved_model.pb").exists():
+            raise DigitnetError(f"{self.export_dir}: not a SavedModel (no saved_model.pb)")
+        self.graph = tf.Graph()
+        config = tf1.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=1)
+        self.session = tf1.Session(graph=self.graph, config=config)
+        try:
+            meta_graph = tf1.saved_model.loader.load(
+                self.session, [tf1.saved_model.tag_constants.SERVING], str(self.export_dir)
+            )
+        except (RuntimeError, OSError, ValueError, tf.errors.OpError) as error:
+            self.session.close()
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise DigitnetError(f"{self.export_dir}: cannot load SavedModel ({first_line})") from None
+        if SIGNATURE_KEY not in meta_graph.signature_def:
+            self.session.close()
+            raise DigitnetError(f"{self.export_dir}: no '{SIGNATURE_KEY}' signature")
+        self.signature = meta_graph.signature_def[SIGNATURE_KEY]
+        self.tensor_names = {key: info.name for key, info in self.signature.inputs.items()}
+        self.tensor_names.update({key: info.name for key, info in self.signature.outputs.items()})
+        for key in (INPUT_KEY, "probabilities", "classes"):
+            if key not in self.tensor_names:
+                self.session.close()
+                raise DigitnetError(f"{self.export_dir}: signature lacks '{key}'")
+        self.images = self.graph.get_tensor_by_name(self.tensor_names[INPUT_KEY])
+        self.probabilities = self.graph.get_tensor_by_name(self.tensor_names["probabilities"])
+        self.classes = self.graph.get_tensor_by_name(self.tensor_names["classes"])
+        self.record = read_record(self.export_dir)
+        self.graph.finalize()  # nothing may be added by accident: every call reuses the same ops
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Classify images.
+
+        Args:
+            images: float32 [n, 784] in [0, 1] (uint8 0-255 is accepted and divided by 255).
+
+        Returns:
+            probabilities float32 [n, 10] and classes int64 [n].
+        """
+        images = np.asarray(images)
+        if images.dtype == np.uint8:
+            images = images.astype(np.float32) / np.float32(255.0)
+        images = images.reshape(-1, 784).astype(np.float32, copy=False)
+        probabilities, classes = [], []
+        for start in range(0, max(len(images), 1), PREDICT_BATCH):
+            batch_probabilities, batch_classes = self.session.run(
+                [self.probabilities, self.classes], {self.images: images[start : start + PREDICT_BATCH]}
+            )
+            probabilities.append(batch_probabilities)
+            classes.append(batch_classes)
+        return np.concatenate(probabilities), np.concatenate(classes)
+
+    def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
+        """Fraction of `images` (uint8 or float [n, 784]) classified as `labels` (int [n])."""
+        _, classes = self.predict(images)
+        return float(np.mean(classes == np.asarray(labels)))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> SavedModelClassifier:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def load_classifier(model: str | Path | None = None, export_base: str | Path = "SavedModel") -> SavedModelClassifier:
+    """Resolve `model` (see resolve_model_dir) and load it."""
+    return SavedModelClassifier(resolve_model_dir(model, export_base))
