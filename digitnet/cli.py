@@ -46,6 +46,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         log_dir=str(args.log_dir),
         threads=args.threads,
         limit=args.limit,
+        validation_size=args.validation_size,
     )
     if args.dry_run:
         config = config.replace(epochs=1, limit=min(config.limit or 1000, 1000))
@@ -57,7 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from digitnet.data import load_mnist
     from digitnet.training import export_result, run_training
 
-    data = load_mnist(config.data_dir)
+    data = load_mnist(config.data_dir, config.validation_size)
     print(f"training {config.architecture} {','.join(map(str, config.hidden_units))} on "
           f"{min(config.limit or len(data.train), len(data.train))} images "
           f"(validation {len(data.validation)}, test {len(data.test)}), augment={config.augment}")
@@ -101,7 +102,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             probabilities, classes = classifier.predict(np.stack([item.pixels for item in good]))
     answers = iter(range(len(good)))
     refused = 0
-    for path, item in zip(args.images, prepared):
+    for path, item in zip(args.images, prepared, strict=True):
         if isinstance(item, Exception):
             refused += 1
             if args.json:
@@ -157,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=DEFAULTS.seed)
     train.add_argument("--threads", type=int, default=DEFAULTS.threads, help="CPU threads (0 = all cores)")
     train.add_argument("--limit", type=int, default=None, help="train on the first N rows only")
+    train.add_argument("--validation-size", type=int, default=DEFAULTS.validation_size,
+                       help="first N training-file rows used for validation (default %(default)s)")
     train.add_argument("--data-dir", type=Path, default=Path(DEFAULTS.data_dir))
     train.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
     train.add_argument("--log-dir", type=Path, default=Path(DEFAULTS.log_dir))

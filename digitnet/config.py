@@ -34,6 +34,7 @@ class TrainConfig:
         log_dir: base folder of the TensorBoard runs (one sub-folder per run).
         threads: CPU threads for TensorFlow's kernels (0 = one per core).
         limit: use only the first N training rows (a quick smoke run); None = all.
+        validation_size: how many of the first training-file rows form the validation split.
     """
 
     architecture: str = "mlp"
@@ -52,6 +53,7 @@ class TrainConfig:
     log_dir: str = "logs"
     threads: int = 0
     limit: int | None = field(default=None)
+    validation_size: int = 10000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_units", parse_int_list(self.hidden_units, "hidden_units"))
@@ -70,6 +72,7 @@ class TrainConfig:
             (self.patience >= 0, "patience must be 0 (off) or more"),
             (self.threads >= 0, "threads must be 0 (all cores) or more"),
             (self.limit is None or self.limit >= 1, "limit must be at least 1"),
+            (self.validation_size >= 1, "validation_size must be at least 1"),
             (self.architecture == "mlp" or len(self.conv_filters) >= 1, "cnn needs at least one conv filter"),
         ]
         for ok, message in checks:

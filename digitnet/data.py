@@ -115,10 +115,10 @@ def _read_header(path: Path) -> list[str] | None:
     return None
 
 
-def _read_table(path: Path, skiprows: int, low: int, high: int) -> np.ndarray:
+def _read_table(path: Path, skiprows: int, high: int, what: str) -> np.ndarray:
     """Read an all-integer CSV into a 2-D uint8 array, or raise DigitnetError saying exactly where it is wrong.
 
-    Values must be integers in [low, high]. `skiprows` header lines are skipped; reported line numbers are
+    Values must be whole numbers in [0, high] (`what` names them in messages: "pixel", "label"). `skiprows` header lines are skipped; reported line numbers are
     lines of the file (1-based), reported columns are 1-based.
     """
     try:
@@ -128,13 +128,13 @@ def _read_table(path: Path, skiprows: int, low: int, high: int) -> np.ndarray:
         values = frame.to_numpy()
     except (ValueError, pd.errors.ParserError, OverflowError):
         values = None
-    if values is not None and values.size and values.min() >= low and values.max() <= high:
+    if values is not None and values.size and values.max() <= high:
         return values
     # Slow path, only for files that are wrong somewhere (or carry trailing blank lines): find where.
-    return _diagnose_table(path, skiprows, low, high)
+    return _diagnose_table(path, skiprows, high, what)
 
 
-def _diagnose_table(path: Path, skiprows: int, low: int, high: int) -> np.ndarray:
+def _diagnose_table(path: Path, skiprows: int, high: int, what: str) -> np.ndarray:
     """Walk the file cell by cell; raise at the first problem, or return the values if there is none.
 
     Trailing blank lines are tolerated; a blank line followed by more data is not (it would shift every
@@ -168,9 +168,9 @@ def _diagnose_table(path: Path, skiprows: int, low: int, high: int) -> np.ndarra
                     raise DigitnetError(
                         f"{where(path, line_number, column)}: {text!r} is not a number"
                     ) from None
-                if not number.is_integer() or not low <= number <= high:
+                if not number.is_integer() or not 0 <= number <= high:
                     raise DigitnetError(
-                        f"{where(path, line_number, column)}: {text} is outside {low}-{high} "
+                        f"{where(path, line_number, column)}: {what} {text} is outside 0-{high} "
                         "(expected a whole number)"
                     )
                 row.append(int(number))
@@ -193,7 +193,7 @@ def read_images(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]
     path = Path(path)
     _check_file(path)
     header = _read_header(path)
-    values = _read_table(path, skiprows=1 if header else 0, low=0, high=255)
+    values = _read_table(path, skiprows=1 if header else 0, high=255, what="pixel")
     columns = values.shape[1]
     if header and len(header) != columns:
         raise DigitnetError(f"{where(path, 1)}: header has {len(header)} names for {columns} columns")
@@ -218,12 +218,10 @@ def read_labels(path: str | os.PathLike) -> np.ndarray:
     _check_file(path)
     header = _read_header(path)
     skip = 1 if header else 0
-    values = _read_table(path, skiprows=skip, low=0, high=255)
+    values = _read_table(path, skiprows=skip, high=9, what="label")
     if values.shape[1] != 1:
         raise DigitnetError(f"{where(path, 1 + skip)}: {values.shape[1]} columns, expected one label a line")
-    labels = values[:, 0].astype(np.int64)
-    _check_label_range(path, labels, first_data_line=1 + skip)
-    return labels
+    return values[:, 0].astype(np.int64)
 
 
 def _check_label_range(path: Path, labels: np.ndarray, first_data_line: int) -> None:

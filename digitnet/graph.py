@@ -264,3 +264,29 @@ def model_variables(graph=None):
     """The trainable weights and biases (what a checkpoint of the model must hold)."""
     graph = graph or tf1.get_default_graph()
     return graph.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES)
+
+
+def describe(**tensors) -> str:
+    """One line per tensor or op: name, dtype and static shape, for showing what a cell built.
+
+    Example: ``describe(images=images)`` -> ``images  images:0  float32  [None, 784]``.
+    """
+    lines = []
+    for label, tensor in tensors.items():
+        if hasattr(tensor, "dtype") and hasattr(tensor, "shape"):
+            dtype = tensor.dtype.base_dtype.name
+            shape = tensor.shape.as_list() if tensor.shape.rank is not None else "?"
+            lines.append(f"{label:<16} {tensor.name:<40} {dtype:<8} {shape}")
+        else:  # an Operation such as train_op
+            lines.append(f"{label:<16} {tensor.name:<40} op: {tensor.type}")
+    return "\n".join(lines)
+
+
+def variable_table(graph=None):
+    """The model's variables as a pandas DataFrame: name, shape, parameter count (plus a total row)."""
+    import pandas as pd
+
+    rows = [(v.op.name, tuple(v.shape.as_list()), int(v.shape.num_elements())) for v in model_variables(graph)]
+    table = pd.DataFrame(rows, columns=["variable", "shape", "parameters"])
+    total = pd.DataFrame([("total", "", int(table["parameters"].sum()))], columns=table.columns)
+    return pd.concat([table, total], ignore_index=True)

@@ -323,7 +323,7 @@ def run_training(config: TrainConfig, progress: bool = True, data: MnistData | N
     """Load the CSVs (unless `data` is given), build the graph and train: what `digitnet train` does."""
     from digitnet.data import load_mnist
 
-    data = data or load_mnist(config.data_dir)
+    data = data or load_mnist(config.data_dir, config.validation_size)
     rows = len(data.train) if config.limit is None else min(config.limit, len(data.train))
     model = build_training_graph(config, rows, steps_per_epoch=-(-rows // config.batch_size))
     return train(model, data, config, progress=progress)

@@ -1,0 +1,125 @@
+"""The notebooks' figures, with matplotlib. Each function returns its Figure (shown inline in Jupyter).
+
+Images are uint8 [n, 784] or float [n, 784] (0-1) rows; they are drawn as 28x28 white digits on black,
+the way the network sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from digitnet.data import IMAGE_SIZE, NUM_CLASSES
+
+
+def _square(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image).reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
+def digit_grid(images, titles: Sequence[str] | None = None, columns: int = 10, title: str | None = None,
+               title_colors: Sequence[str] | None = None, cell: float = 1.1):
+    """A grid of digits, each with an optional caption (e.g. its label)."""
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * (cell + 0.25)), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        axis.imshow(_square(images[index]), cmap="gray", vmin=0, vmax=np.max(images[index]) or 1)
+        if titles is not None:
+            color = title_colors[index] if title_colors is not None else "black"
+            axis.set_title(titles[index], fontsize=9, color=color)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def learning_curves(history: dict[str, list[float]], best_epoch: int | None = None):
+    """Accuracy and loss per epoch, training vs validation (history from TrainResult.history_columns())."""
+    epochs = history["epoch"]
+    figure, (accuracy_axis, loss_axis) = plt.subplots(1, 2, figsize=(11, 3.8))
+    accuracy_axis.plot(epochs, np.array(history["train_accuracy"]) * 100, "o-", label="training")
+    accuracy_axis.plot(epochs, np.array(history["validation_accuracy"]) * 100, "o-", label="validation")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    loss_axis.plot(epochs, history["train_loss"], "o-", label="training")
+    loss_axis.plot(epochs, history["validation_loss"], "o-", label="validation")
+    loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", yscale="log")
+    for axis in (accuracy_axis, loss_axis):
+        if best_epoch:
+            axis.axvline(best_epoch, color="gray", linestyle=":", label=f"best (epoch {best_epoch})")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """Counts int64 [10, 10]: row = true digit, column = predicted digit."""
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    return matrix
+
+
+def confusion_matrix_figure(labels: np.ndarray, predictions: np.ndarray, title: str = "Confusion matrix"):
+    """Heat map of `confusion_matrix`, counts written in the cells; the diagonal is what went right."""
+    matrix = confusion_matrix(labels, predictions)
+    figure, axis = plt.subplots(figsize=(6.2, 5.4))
+    # log-ish colour scale: the diagonal is ~1000, the mistakes ~1-10, and both should be readable
+    shown = np.log1p(matrix)
+    axis.imshow(shown, cmap="Blues")
+    for true_digit in range(NUM_CLASSES):
+        for predicted in range(NUM_CLASSES):
+            count = matrix[true_digit, predicted]
+            if count:
+                color = "white" if shown[true_digit, predicted] > shown.max() * 0.6 else "black"
+                axis.text(predicted, true_digit, str(count), ha="center", va="center", fontsize=8, color=color)
+    axis.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit", title=title)
+    figure.tight_layout()
+    return figure
+
+
+def misclassified_gallery(images, labels, predictions, probabilities=None, limit: int = 30, columns: int = 10):
+    """The test digits the model got wrong, captioned 'true→predicted' (most confident mistakes first)."""
+    wrong = np.flatnonzero(np.asarray(labels) != np.asarray(predictions))
+    if probabilities is not None and len(wrong):
+        confidence = np.asarray(probabilities)[wrong, np.asarray(predictions)[wrong]]
+        wrong = wrong[np.argsort(-confidence)]
+    wrong = wrong[:limit]
+    titles = [f"{labels[i]}→{predictions[i]}" for i in wrong]
+    title = f"{int(np.sum(np.asarray(labels) != np.asarray(predictions)))} misclassified test digits" + (
+        f" (the {len(wrong)} most confident mistakes)" if len(wrong) else "")
+    return digit_grid([images[i] for i in wrong], titles, columns=columns, title=title,
+                      title_colors=["crimson"] * len(wrong))
+
+
+def predictions_grid(images, labels, predictions, columns: int = 10):
+    """Digits captioned with the prediction; wrong ones in red with the true label."""
+    titles = [f"{p}" if p == t else f"{p} (true {t})" for p, t in zip(predictions, labels, strict=True)]
+    colors = ["black" if p == t else "crimson" for p, t in zip(predictions, labels, strict=True)]
+    return digit_grid(images, titles, columns=columns, title_colors=colors)
+
+
+def prepared_image_panel(original, digit28: np.ndarray, probabilities: np.ndarray, title: str = ""):
+    """One user image: the original, the 28x28 the model saw, and the ten probabilities as bars."""
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 2.8),
+                                                 gridspec_kw={"width_ratios": [1.2, 1, 1.6]})
+    left.imshow(original, cmap="gray" if np.ndim(original) == 2 else None)
+    left.set_title("original", fontsize=10)
+    middle.imshow(_square(digit28), cmap="gray", vmin=0, vmax=255 if np.max(digit28) > 1 else 1)
+    middle.set_title("what the model saw (28×28)", fontsize=10)
+    for axis in (left, middle):
+        axis.axis("off")
+    predicted = int(np.argmax(probabilities))
+    colors = ["tab:blue"] * NUM_CLASSES
+    colors[predicted] = "tab:orange"
+    right.bar(range(NUM_CLASSES), probabilities, color=colors)
+    right.set(xticks=range(NUM_CLASSES), ylim=(0, 1), xlabel="digit", ylabel="probability")
+    right.set_title(f"predicted {predicted} ({probabilities[predicted]:.1%})", fontsize=10)
+    if title:
+        figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    return figure
