@@ -10,7 +10,7 @@ CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.
 TRAIN_PARAMS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv data run train-notebook predict-notebook test lint lab tensorboard bench samples clean
+.PHONY: help venv data run test lint lab tensorboard bench samples user-images clean
 
 help:
 	@echo "make run    set up, prepare MNIST, train + export via the notebooks, print accuracy and predictions"
@@ -45,6 +45,12 @@ run: $(STAMP) $(CSVS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+samples: $(STAMP) $(CSVS)
+	$(BIN)/python scripts/make_samples.py
+
+user-images: $(STAMP) $(CSVS)
+	$(BIN)/python scripts/make_user_images.py --out build/user_images
 
 lint: $(STAMP)
 	$(BIN)/ruff check digitnet tests benchmarks scripts
