@@ -193,12 +193,47 @@ def batch_schedule(num_examples: int, batch_size: int, rng: np.random.Generator)
     return [order[start : start + batch_size] for start in range(0, num_examples, batch_size)]
 
 
+def run_epoch(session, model: TrainingGraph, num_examples: int, config: TrainConfig,
+              rng: np.random.Generator, on_step=None) -> tuple[float, float]:
+    """One pass over the in-graph training rows in a fresh random order.
+
+    Each step feeds only the batch's row indices and the dropout rate; the graph gathers (and, if
+    configured, distorts) the images itself.
+
+    Returns:
+        (mean training loss, training accuracy) over the epoch, as measured on the trained batches.
+    """
+    loss_sum, correct_sum = 0.0, 0
+    fetches = [model.train_op, model.loss, model.correct]
+    batch_indices, dropout_rate = model.data["batch_indices"], model.dropout_rate
+    for indices in batch_schedule(num_examples, config.batch_size, rng):
+        _, batch_loss, batch_correct = session.run(fetches, {batch_indices: indices, dropout_rate: config.dropout})
+        loss_sum += float(batch_loss) * len(indices)
+        correct_sum += int(batch_correct)
+        if on_step is not None:
+            on_step(1)
+    return loss_sum / num_examples, correct_sum / num_examples
+
+
+def open_session(model: TrainingGraph, train_split: Split, config: TrainConfig):
+    """A Session on `model.graph` with variables initialised and the training rows loaded into the graph."""
+    enable_determinism()
+    session = tf1.Session(graph=model.graph, config=session_config(config.threads))
+    session.run(model.initializer)
+    session.run(model.data["initializer"], {
+        model.data["images_source"]: train_split.images,
+        model.data["labels_source"]: train_split.labels,
+    })
+    return session
+
+
 def train(
     model: TrainingGraph,
     data: MnistData,
     config: TrainConfig,
     progress: bool = True,
     run_dir: Path | None = None,
+    epoch_callback=None,
 ) -> TrainResult:
     """Train `model` on `data.train`, early-stop on `data.validation`, report on `data.test`.
 
@@ -207,6 +242,8 @@ def train(
         data: the splits; `config.limit` caps the training rows used.
         progress: show a tqdm bar (a widget in Jupyter, text in a terminal) and one line per epoch.
         run_dir: TensorBoard run folder; a fresh one under `config.log_dir` when None.
+        epoch_callback: optional ``f(session, record)`` called after each epoch (benchmarks use it to
+            time how long training takes to reach a given test accuracy).
 
     Returns:
         TrainResult with the history and the accuracies of the restored best weights.
@@ -218,14 +255,8 @@ def train(
     checkpoint_prefix = str(run_dir / "checkpoints" / "best")
     rng = np.random.default_rng(config.seed)
     steps_per_epoch = -(-len(train_split) // config.batch_size)
-    enable_determinism()
 
-    with tf1.Session(graph=model.graph, config=session_config(config.threads)) as session:
-        session.run(model.initializer)
-        session.run(model.data["initializer"], {
-            model.data["images_source"]: train_split.images,
-            model.data["labels_source"]: train_split.labels,
-        })
+    with open_session(model, train_split, config) as session:
         logger = TensorBoardLogger(run_dir, model.graph)
         logger.log_input_images(session, model, first_batch=np.arange(min(8, len(train_split)), dtype=np.int32))
         history: list[EpochRecord] = []
@@ -236,20 +267,12 @@ def train(
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
             rate = float(session.run(model.learning_rate))
-            loss_sum, correct_sum = 0.0, 0
-            fetches = [model.train_op, model.loss, model.correct]
-            for indices in batch_schedule(len(train_split), config.batch_size, rng):
-                _, batch_loss, batch_correct = session.run(
-                    fetches, {model.data["batch_indices"]: indices, model.dropout_rate: config.dropout}
-                )
-                loss_sum += float(batch_loss) * len(indices)
-                correct_sum += int(batch_correct)
-                bar.update(1)
+            train_loss, train_accuracy = run_epoch(session, model, len(train_split), config, rng, bar.update)
             validation_loss, validation_accuracy = evaluate_split(session, model, data.validation)
             record = EpochRecord(
                 epoch=epoch,
-                train_loss=loss_sum / len(train_split),
-                train_accuracy=correct_sum / len(train_split),
+                train_loss=train_loss,
+                train_accuracy=train_accuracy,
                 validation_loss=validation_loss,
                 validation_accuracy=validation_accuracy,
                 learning_rate=rate,
@@ -257,6 +280,8 @@ def train(
             )
             history.append(record)
             logger.log_epoch(session, model, record)
+            if epoch_callback is not None:
+                epoch_callback(session, record)
             improved = validation_accuracy > best_accuracy
             if improved:
                 best_accuracy, best_epoch, stale_epochs = validation_accuracy, epoch, 0
