@@ -52,6 +52,10 @@ samples: $(STAMP) $(CSVS)
 user-images: $(STAMP) $(CSVS)
 	$(BIN)/python scripts/make_user_images.py --out build/user_images
 
+bench: $(STAMP) $(CSVS)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "PyTorch could not be installed: its rows will be skipped"
+	$(BIN)/python -m benchmarks.run
+
 lint: $(STAMP)
 	$(BIN)/ruff check digitnet tests benchmarks scripts
 

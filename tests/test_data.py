@@ -148,3 +148,19 @@ def test_scaling_divides_by_255():
     scaled = scale_pixels(np.array([[0, 255, 51]], np.uint8))
     assert scaled.dtype == np.float32
     np.testing.assert_allclose(scaled, [[0.0, 1.0, 0.2]])
+
+
+def test_numpy_savetxt_default_format_is_accepted(tmp_path):
+    pixels = np.zeros((3, 784))
+    pixels[2, 100] = 255
+    np.savetxt(tmp_path / "x.csv", pixels, delimiter=",")  # writes 2.550000000000000000e+02
+    images, _ = read_images(tmp_path / "x.csv")
+    assert images.dtype == np.uint8 and images[2, 100] == 255 and images.sum() == 255
+
+
+def test_bad_value_after_a_header_names_the_file_line(tmp_path):
+    header = ",".join(f"pixel{i}" for i in range(784))
+    rows = pixel_rows(3)
+    rows[1][0] = 300
+    path = write(tmp_path / "x.csv", header + "\n" + csv_text(rows))
+    refuse(read_images, path, "line 3, column 1", "pixel 300")
