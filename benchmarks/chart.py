@@ -1,0 +1,111 @@
+"""results.png: three panels the README shows, drawn from the results dict alone.
+
+1. Training throughput of the same network in the three frameworks (median bar, min–max whisker).
+2. Reading the four MNIST CSVs: digitnet's reader against np.loadtxt.
+3. Achieved GFLOP/s of our training and batch inference against the measured float32 matmul peak.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FRAMEWORK_NAMES = {"ours": "digitnet\n(TF1 graph)", "keras": "Keras 3\nmodel.fit", "torch": "PyTorch\neager loop"}
+COLOURS = {"ours": "#1f77b4", "keras": "#ff7f0e", "torch": "#2ca02c", "loadtxt": "#7f7f7f", "peak": "#d62728"}
+
+
+def _bar_with_range(axis, position, stat: dict, colour: str, horizontal: bool = False) -> None:
+    """A bar at the median with a whisker from min to max, and the median written on it."""
+    median = stat["median"]
+    error = [[median - stat["min"]], [stat["max"] - median]]
+    if horizontal:
+        axis.barh(position, median, xerr=error, color=colour, capsize=4)
+        axis.text(stat["max"], position, f"  {median:,.2f} s", va="center", fontsize=8)
+    else:
+        axis.bar(position, median, yerr=error, color=colour, capsize=4)
+        axis.text(position, median, f"{median:,.0f}\n", ha="center", va="bottom", fontsize=8)
+
+
+def _missing(axis, text: str) -> None:
+    axis.text(0.5, 0.5, text, ha="center", va="center", transform=axis.transAxes, fontsize=9, color="#555555")
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def training_panel(axis, section: dict | None) -> None:
+    """Panel 1: examples/s per framework."""
+    axis.set_title("Training throughput, same MLP\n(examples/s; median, whisker min–max)", fontsize=9)
+    if not section or "frameworks" not in section:
+        _missing(axis, "training not measured in this run")
+        return
+    names = list(FRAMEWORK_NAMES)
+    for position, name in enumerate(names):
+        frame = section["frameworks"][name]
+        if frame["repetitions"]:
+            _bar_with_range(axis, position, frame["examples_per_second"], COLOURS[name])
+        else:
+            axis.text(position, 0, "skipped\n(see results.md)", ha="center", va="bottom", fontsize=8)
+    axis.set_xticks(range(len(names)), [FRAMEWORK_NAMES[n] for n in names], fontsize=8)
+    axis.set_ylabel("examples / s")
+    axis.margins(y=0.2)
+    repetitions = section["settings"]["repetitions"]
+    axis.set_xlabel(f"{repetitions} interleaved repetitions x {section['settings']['timed_epochs']} timed epochs",
+                    fontsize=8)
+
+
+def loading_panel(axis, section: dict | None) -> None:
+    """Panel 2: seconds to read the four CSVs."""
+    axis.set_title("Reading the four MNIST CSVs\n(seconds; median, whisker min–max)", fontsize=9)
+    if not section or "digitnet_seconds" not in section:
+        _missing(axis, "data loading not measured in this run")
+        return
+    _bar_with_range(axis, 1, section["digitnet_seconds"], COLOURS["ours"], horizontal=True)
+    _bar_with_range(axis, 0, section["loadtxt_seconds"], COLOURS["loadtxt"], horizontal=True)
+    axis.set_yticks([0, 1], [f"np.loadtxt\n(n={section['loadtxt_seconds']['n']})",
+                             f"digitnet\n(n={section['digitnet_seconds']['n']})"], fontsize=8)
+    axis.set_xlim(0, max(section["loadtxt_seconds"]["max"], section["digitnet_seconds"]["max"]) * 1.35)
+    axis.set_xlabel("seconds")
+
+
+def gflops_panel(axis, training: dict | None, inference: dict | None, peak: dict | None) -> None:
+    """Panel 3: our achieved GFLOP/s, training and batch inference, against the matmul peak."""
+    axis.set_title("Achieved float32 GFLOP/s (ours)\nvs measured numpy matmul peak", fontsize=9)
+    bars = []
+    if training and training.get("ours_gflops", {}).get("median"):
+        bars.append(("training\n(fwd+bwd)", training["ours_gflops"]))
+    if inference and (inference.get("batch_gflops") or {}).get("median"):
+        bars.append(("batch inference\n(forward)", inference["batch_gflops"]))
+    if not bars:
+        _missing(axis, "no GFLOP/s measured in this run")
+        return
+    for position, (_, stat) in enumerate(bars):
+        _bar_with_range(axis, position, stat, COLOURS["ours"])
+    axis.set_xticks(range(len(bars)), [label for label, _ in bars], fontsize=8)
+    if peak and peak.get("gflops"):
+        axis.axhline(peak["gflops"], color=COLOURS["peak"], linestyle="--", linewidth=1)
+        axis.text(len(bars) - 0.5, peak["gflops"], f"matmul peak {peak['gflops']:.0f}", color=COLOURS["peak"],
+                  ha="right", va="bottom", fontsize=8)
+    axis.set_ylabel("GFLOP/s")
+    axis.margins(y=0.25)
+
+
+def draw_chart(results: dict, path: Path) -> bool:
+    """Draw the three panels into `path`; False (and no file) when matplotlib is unavailable."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    sections = results.get("sections", {})
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    training_panel(axes[0], sections.get("training"))
+    loading_panel(axes[1], sections.get("data_loading"))
+    gflops_panel(axes[2], sections.get("training"), sections.get("inference"), results.get("matmul_peak"))
+    cpu = results["machine"]["cpu"]
+    figure.suptitle(f"digitnet benchmarks, {results['date'][:10]}: {cpu['model']}, {cpu['logical_cpus']} CPUs",
+                    fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True

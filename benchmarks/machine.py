@@ -1,0 +1,147 @@
+"""The machine the numbers were taken on, and its measured float32 matrix-multiply peak.
+
+The description names the CPU model, core counts, memory, OS and library versions, never the host.
+The peak is what numpy's BLAS achieves on large float32 matrix products with all cores: an achieved
+ceiling for dense float32 work on this machine, against which the training and inference GFLOP/s of
+our graph are judged (not the CPU's theoretical peak, which no real kernel reaches).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import summarize
+
+LIBRARIES = ("tensorflow", "keras", "torch", "numpy", "pandas", "pillow", "matplotlib")
+
+
+def _cpuinfo() -> list[dict[str, str]]:
+    """/proc/cpuinfo as one dict per logical CPU ([] where there is no such file)."""
+    path = Path("/proc/cpuinfo")
+    if not path.exists():
+        return []
+    processors, current = [], {}
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.strip():
+            if current:
+                processors.append(current)
+            current = {}
+            continue
+        key, _, value = line.partition(":")
+        current[key.strip()] = value.strip()
+    if current:
+        processors.append(current)
+    return processors
+
+
+def cpu_description() -> dict:
+    """CPU model, logical CPUs, physical cores and the vector extensions that matter for float32 math."""
+    processors = _cpuinfo()
+    first = processors[0] if processors else {}
+    cores = {(p.get("physical id", "0"), p.get("core id", str(i))) for i, p in enumerate(processors)}
+    flags = set(first.get("flags", "").split())
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        usable = os.cpu_count()
+    return {
+        "model": first.get("model name") or platform.processor() or "unknown",
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": usable,
+        "physical_cores": len(cores) if processors else None,
+        "vector_extensions": [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if f in flags],
+    }
+
+
+def memory_gib() -> float | None:
+    """Total RAM in GiB from /proc/meminfo (None elsewhere)."""
+    path = Path("/proc/meminfo")
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return round(int(line.split()[1]) / 1024**2, 1)
+    return None
+
+
+def os_description() -> str:
+    """Distribution name from /etc/os-release plus the kernel release."""
+    name = platform.system()
+    release = Path("/etc/os-release")
+    if release.exists():
+        for line in release.read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                name = line.split("=", 1)[1].strip().strip('"')
+    return f"{name}, kernel {platform.release()}"
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (no imports: torch may be absent)."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def blas_name() -> str:
+    """The BLAS numpy was built with (e.g. scipy-openblas 0.3.x), for the peak's label."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
+    except Exception:  # the label is informative only, and this dict differs across numpy versions
+        return "unknown"
+
+
+def describe_machine() -> dict:
+    """Everything results.md says about the machine."""
+    return {
+        "cpu": cpu_description(),
+        "memory_gib": memory_gib(),
+        "os": os_description(),
+        "versions": library_versions(),
+        "numpy_blas": blas_name(),
+    }
+
+
+def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
+    """Best achieved float32 GFLOP/s of numpy ``a @ b`` (n x n, 2*n^3 FLOPs), per size and overall.
+
+    Best of `repeats` rather than the median, because a peak is what the hardware can do when nothing
+    interferes; one untimed product per size first, so thread start-up and page faults are not counted.
+    """
+    rng = np.random.default_rng(0)
+    per_size = {}
+    for n in sizes:
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        a @ b  # warm-up
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            a @ b
+            rates.append(2.0 * n**3 / (time.perf_counter() - started) / 1e9)
+        per_size[str(n)] = summarize(rates, "GFLOP/s")
+    peak = max(stat["max"] for stat in per_size.values())
+    return {"gflops": peak, "per_size": per_size, "repeats": repeats, "blas": blas_name(),
+            "method": f"numpy float32 n x n matmul, n in {list(sizes)}, best of {repeats}, all cores"}
+
+
+def best_peak(measurements: list[dict]) -> dict:
+    """Combine peak measurements taken at different times of one run: the best one, plus every figure.
+
+    The run measures the peak at its start and again at its end; a peak is what the machine can do, so
+    the higher measurement wins (a neighbour's load can only ever lower it).
+    """
+    best = dict(max(measurements, key=lambda m: m["gflops"]))
+    best["measurements_gflops"] = [m["gflops"] for m in measurements]
+    best["method"] += f"; measured {len(measurements)} time(s) in the run (start, end), highest kept"
+    return best

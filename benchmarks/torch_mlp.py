@@ -1,0 +1,94 @@
+"""Worker: the same MLP in PyTorch (eager), trained with the usual loop.
+
+A DataLoader over a TensorDataset of float32 inputs in [0, 1] (shuffle=True, default workers), all
+cores via ``torch.set_num_threads(os.cpu_count())``, and per batch ``model.train()`` /
+``optimizer.zero_grad()`` / ``loss.backward()`` / ``optimizer.step()``, Adam with epsilon 1e-8. Like the
+other two it keeps a running loss and correct count (what users print). PyTorch's default initialisers.
+If torch cannot be imported the result says so and the PyTorch rows are skipped. Run by
+`benchmarks.training_speed` as ``python -m benchmarks.torch_mlp SPEC.json OUT.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from benchmarks.common import worker_main
+from benchmarks.workload import load_arrays, scaled_float32
+
+
+def build_model(nn, network: dict):
+    """Linear + ReLU + Dropout per hidden layer, then a 10-unit linear output (logits)."""
+    layers, fan_in = [], 784
+    for units in network["hidden_units"]:
+        layers += [nn.Linear(fan_in, units), nn.ReLU(), nn.Dropout(network["dropout"])]
+        fan_in = units
+    layers.append(nn.Linear(fan_in, 10))
+    return nn.Sequential(*layers)
+
+
+def train_epoch(model, loader, optimizer, loss_fn) -> tuple[float, int]:
+    """One pass over `loader`; returns (summed loss, number correct)."""
+    model.train()
+    loss_sum, correct = 0.0, 0
+    for images, labels in loader:
+        optimizer.zero_grad()
+        logits = model(images)
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(labels)
+        correct += int((logits.argmax(dim=1) == labels).sum())
+    return loss_sum, correct
+
+
+def measure(spec: dict) -> dict:
+    """Train warm-up + timed epochs, timing each; evaluate on the test split. Skips cleanly without torch."""
+    try:
+        import torch
+        from torch import nn
+        from torch.utils.data import DataLoader, TensorDataset
+    except ImportError as error:
+        return {"framework": "torch", "skipped": f"PyTorch not importable ({error})"}
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(spec["seed"])
+    arrays = load_arrays(spec["arrays"])
+    network = spec["network"]
+    x_train = torch.from_numpy(scaled_float32(arrays["train_images"]))
+    y_train = torch.from_numpy(arrays["train_labels"].astype("int64"))
+    x_test = torch.from_numpy(scaled_float32(arrays["test_images"]))
+    y_test = torch.from_numpy(arrays["test_labels"].astype("int64"))
+
+    started = time.perf_counter()
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=network["batch_size"], shuffle=True)
+    model = build_model(nn, network)
+    optimizer = torch.optim.Adam(model.parameters(), lr=network["learning_rate"],
+                                 betas=(network["beta1"], network["beta2"]), eps=network["epsilon"])
+    loss_fn = nn.CrossEntropyLoss()
+    setup_seconds = time.perf_counter() - started
+
+    warmup, timed = [], []
+    for epoch in range(spec["warmup_epochs"] + spec["timed_epochs"]):
+        epoch_started = time.perf_counter()
+        train_epoch(model, loader, optimizer, loss_fn)
+        (warmup if epoch < spec["warmup_epochs"] else timed).append(time.perf_counter() - epoch_started)
+
+    model.eval()
+    with torch.no_grad():
+        test_accuracy = float((model(x_test).argmax(dim=1) == y_test).float().mean())
+    rows = len(y_train)
+    return {
+        "framework": "torch",
+        "setup_seconds": setup_seconds,
+        "warmup_seconds": warmup,
+        "epoch_seconds": timed,
+        "examples_per_epoch": rows,
+        "examples_per_second": rows * len(timed) / sum(timed),
+        "test_accuracy": test_accuracy,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+if __name__ == "__main__":
+    worker_main(measure)

@@ -1,0 +1,160 @@
+"""Section 1: training throughput of one network in three frameworks, interleaved.
+
+ours (digitnet's TF1 graph and run_epoch), Keras 3 ``model.fit`` on the same TensorFlow, and a PyTorch
+eager loop train the identical network (TrainConfig()'s MLP, same dropout, batch size and Adam settings,
+no learning-rate decay, no augmentation, float32) on the same 50000 training rows. Every repetition runs
+the three in the order ours, Keras, PyTorch, each in a fresh process with a fresh model, so slow drift of
+the machine (thermal, other load) hits all three alike. Each run trains warm-up epoch(s), then timed
+epochs; examples/s is timed rows over timed seconds. Our achieved GFLOP/s (see benchmarks.flops) is
+compared with the machine's float32 matrix-multiply peak measured in the same run.
+"""
+
+from __future__ import annotations
+
+from benchmarks.common import Context, floor, fmt, log, peak_text, ratio, run_worker, summarize
+from benchmarks.flops import FORMULA, training_flops
+from benchmarks.workload import network_settings, write_arrays
+
+FRAMEWORKS = {
+    "ours": ("ours_mlp", "digitnet: TF1 graph, Session, run_epoch"),
+    "keras": ("keras_mlp", "Keras 3 model.fit (same TensorFlow)"),
+    "torch": ("torch_mlp", "PyTorch eager, DataLoader loop"),
+}
+FLOOR_VS_KERAS = 2.0
+FLOOR_VS_TORCH = 1.3
+FLOOR_PEAK_FRACTION = 0.5
+BASE_SEED = 42
+
+
+def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
+    """Interleave ours, Keras, PyTorch for ctx.plan.repeats rounds; framework -> one result per round.
+
+    Once the PyTorch worker reports that torch cannot be imported, it is not started again.
+    """
+    runs: dict[str, list[dict]] = {name: [] for name in FRAMEWORKS}
+    for repetition in range(ctx.plan.repeats):
+        for name, (module, _) in FRAMEWORKS.items():
+            if runs[name] and ("skipped" in runs[name][0] or "error" in runs[name][-1]):
+                continue
+            log(f"training throughput: {name}, repetition {repetition + 1}/{ctx.plan.repeats}")
+            result = run_worker(module, {**spec, "seed": BASE_SEED + repetition})
+            if "error" in result:
+                log(f"  {result['error']}")
+            runs[name].append(result)
+    return runs
+
+
+def summarize_framework(results: list[dict]) -> dict:
+    """The per-framework figures: examples/s, epoch seconds, test accuracy (or why there are none)."""
+    good = [r for r in results if "examples_per_second" in r]
+    problems = [r.get("skipped") or r.get("error") for r in results if "examples_per_second" not in r]
+    summary = {
+        "examples_per_second": summarize([r["examples_per_second"] for r in good], "examples/s"),
+        "epoch_seconds": summarize([s for r in good for s in r["epoch_seconds"]], "s"),
+        "warmup_seconds": summarize([s for r in good for s in r["warmup_seconds"]], "s"),
+        "test_accuracy": summarize([r["test_accuracy"] for r in good], ""),
+        "repetitions": len(good),
+    }
+    if problems:
+        summary["note"] = problems[0]
+    return summary
+
+
+def per_repetition_ratios(runs: dict[str, list[dict]], other: str) -> dict:
+    """ours / other examples/s within each round (both must have succeeded in that round)."""
+    pairs = zip(runs["ours"], runs[other], strict=False)
+    values = [a["examples_per_second"] / b["examples_per_second"] for a, b in pairs
+              if "examples_per_second" in a and "examples_per_second" in b]
+    return summarize(values, "x")
+
+
+def measure(ctx: Context, peak: dict) -> dict:
+    """Run section 1 and return its results dict (including its floors)."""
+    data = ctx.data()
+    network = network_settings()
+    spec = {
+        "arrays": write_arrays(data, ctx.work_dir / "arrays"),
+        "network": network,
+        "warmup_epochs": ctx.plan.warmup_epochs,
+        "timed_epochs": ctx.plan.timed_epochs,
+        "threads": 0,
+    }
+    runs = run_repetitions(ctx, spec)
+    frameworks = {name: {"label": FRAMEWORKS[name][1], **summarize_framework(results)}
+                  for name, results in runs.items()}
+    flops_per_example = training_flops(network["hidden_units"])
+    ours = frameworks["ours"]["examples_per_second"]
+    gflops = summarize([v * flops_per_example / 1e9 for v in ours["values"]], "GFLOP/s")
+    peak_fraction = gflops["median"] / peak["gflops"] if gflops["median"] and peak.get("gflops") else None
+    comparisons = {}
+    for other in ("keras", "torch"):
+        comparisons[other] = {
+            "ratio_of_medians": ratio(ours, frameworks[other]["examples_per_second"]),
+            "per_repetition": per_repetition_ratios(runs, other),
+        }
+    return {
+        "title": "Training throughput: the same network in three frameworks",
+        "settings": {
+            **network, "training_rows": len(data.train), "warmup_epochs": ctx.plan.warmup_epochs,
+            "timed_epochs": ctx.plan.timed_epochs, "repetitions": ctx.plan.repeats,
+            "order": "ours, keras, torch in every repetition, each in a fresh process with a fresh model",
+        },
+        "frameworks": frameworks,
+        "ratios": comparisons,
+        "flops_per_example": flops_per_example,
+        "flop_formula": FORMULA,
+        "ours_gflops": gflops,
+        "matmul_peak_gflops": peak.get("gflops"),
+        "ours_peak_fraction": peak_fraction,
+        "floors": [
+            floor("training", "ours / Keras examples/s (ratio of medians)",
+                  comparisons["keras"]["ratio_of_medians"], FLOOR_VS_KERAS, unit="x"),
+            floor("training", "ours / PyTorch examples/s (ratio of medians)",
+                  comparisons["torch"]["ratio_of_medians"], FLOOR_VS_TORCH, unit="x"),
+            floor("training", "ours GFLOP/s / float32 matmul peak", peak_fraction, FLOOR_PEAK_FRACTION, unit="of peak"),
+        ],
+    }
+
+
+def _ratio_text(comparison: dict) -> str:
+    value = comparison["ratio_of_medians"]
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}x (per-repetition ratios {fmt(comparison['per_repetition'], 2)})"
+
+
+def to_markdown(section: dict) -> list[str]:
+    """The section's lines for results.md."""
+    s = section["settings"]
+    lines = [
+        f"Network {'-'.join(map(str, [784, *s['hidden_units'], 10]))} (ReLU, dropout {s['dropout']}), batch "
+        f"{s['batch_size']}, Adam lr {s['learning_rate']} (beta1 {s['beta1']}, beta2 {s['beta2']}, epsilon "
+        f"{s['epsilon']}), constant learning rate, no augmentation, {s['dtype']}, {s['training_rows']:,} training "
+        f"rows. Each repetition: {s['warmup_epochs']} warm-up epoch(s) (not timed), then {s['timed_epochs']} timed "
+        f"epoch(s); {s['repetitions']} repetitions, order: {s['order']}. Figures: median (min–max, n).",
+        "",
+        "| framework | examples/s | seconds per timed epoch | warm-up epoch (s) | test accuracy after all epochs |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for frame in section["frameworks"].values():
+        if frame["repetitions"] == 0:
+            lines.append(f"| {frame['label']} | skipped: {frame.get('note', 'no result')} | | | |")
+            continue
+        accuracy = frame["test_accuracy"]
+        accuracy_text = f"{accuracy['median']:.2%} ({accuracy['min']:.2%}–{accuracy['max']:.2%})"
+        lines.append(f"| {frame['label']} | {fmt(frame['examples_per_second'], 0, unit=False)} | "
+                     f"{fmt(frame['epoch_seconds'], 2, unit=False)} | {fmt(frame['warmup_seconds'], 2, unit=False)} "
+                     f"| {accuracy_text} |")
+    peak = section["matmul_peak_gflops"]
+    fraction = section["ours_peak_fraction"]
+    lines += [
+        "",
+        f"- ours / Keras: {_ratio_text(section['ratios']['keras'])}",
+        f"- ours / PyTorch: {_ratio_text(section['ratios']['torch'])}",
+        f"- ours achieved {fmt(section['ours_gflops'], 1)} = "
+        f"{peak_text(fraction)} of the measured float32 matmul peak "
+        f"({'n/a' if peak is None else f'{peak:.1f}'} GFLOP/s), counting "
+        f"{section['flops_per_example']:,} FLOPs per training example: {section['flop_formula']}.",
+        "- Each framework uses its own default weight initialisers; Keras keeps its default thread settings.",
+    ]
+    return lines
