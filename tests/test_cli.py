@@ -1,0 +1,114 @@
+"""`python -m digitnet`: the contract's commands, JSON lines, exit statuses and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from digitnet.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p for p in (ROOT / "MNIST" / "samples").iterdir() if p.is_file())
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "digitnet", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_predict_json_lines_match_the_contract(trained_export, capsys):
+    export_dir, _, _ = trained_export
+    status = main(["predict", "--model", str(export_dir), "--json", *map(str, SAMPLES[:3])])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0 and len(lines) == 3
+    for line, path in zip(lines, SAMPLES[:3], strict=True):
+        answer = json.loads(line)
+        assert set(answer) == {"path", "digit", "confidence", "probabilities"}
+        assert answer["path"] == str(path) and 0 <= answer["digit"] <= 9
+        assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-4
+        assert answer["confidence"] == max(answer["probabilities"])
+
+
+def test_mixed_batch_answers_the_good_and_refuses_the_bad(trained_export, tmp_path, capsys):
+    export_dir, _, _ = trained_export
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    status = main(["predict", "--model", str(export_dir), "--json", str(SAMPLES[0]), str(empty), str(blank),
+                   str(SAMPLES[1])])
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 1
+    assert [("error" in a) for a in answers] == [False, True, True, False]
+    assert answers[1]["path"] == str(empty) and str(empty) in answers[1]["error"]
+    assert "digit" in answers[3]
+
+
+def test_plain_predict_prints_one_line_per_image_and_errors_on_stderr(trained_export, tmp_path, capsys):
+    export_dir, _, _ = trained_export
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    status = main(["predict", "--model", str(export_dir), str(SAMPLES[0]), str(text_file)])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.out.splitlines()[0].startswith(f"{SAMPLES[0]}: ")
+    assert str(text_file) in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_evaluate_prints_accuracy_of_the_model(trained_export, mnist_dir, capsys):
+    export_dir, result, _ = trained_export
+    status = main(["evaluate", "--model", str(export_dir), "--x", str(mnist_dir / "digit_xtest.csv"),
+                   "--y", str(mnist_dir / "digit_ytest.csv")])
+    assert status == 0
+    assert f"test accuracy {result.test_accuracy:.2%}" in capsys.readouterr().out
+
+
+def test_train_exports_and_reports(tmp_path, mnist_dir, capsys):
+    status = main(["train", "--epochs", "1", "--hidden", "16,8", "--batch-size", "50", "--validation-size", "100",
+                   "--data-dir", str(mnist_dir), "--export-dir", str(tmp_path / "SavedModel"),
+                   "--log-dir", str(tmp_path / "logs"), "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "validation accuracy" in out and "test accuracy" in out
+    assert f"exported to {tmp_path / 'SavedModel' / '1'}" in out
+
+
+def test_dry_run_does_not_export(tmp_path, mnist_dir, capsys):
+    status = main(["train", "--dry-run", "--hidden", "8", "--validation-size", "100", "--data-dir", str(mnist_dir),
+                   "--export-dir", str(tmp_path / "SavedModel"), "--log-dir", str(tmp_path / "logs"), "--quiet"])
+    assert status == 0 and "not exported" in capsys.readouterr().out
+    assert not (tmp_path / "SavedModel").exists()
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--hidden", "a,b"], ["predict"],
+                                  ["train", "--dropout", "1.5"], ["nonsense"]])
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+
+
+def test_bad_csv_is_one_line_on_stderr_and_status_1(tmp_path):
+    (tmp_path / "x.csv").write_text("1,2,3\n4,5\n")
+    (tmp_path / "y.csv").write_text("1\n2\n")
+    shown = run_cli("evaluate", "--model", str(tmp_path), "--x", str(tmp_path / "x.csv"), "--y", str(tmp_path / "y.csv"))
+    assert shown.returncode == 1
+    assert shown.stderr.strip().count("\n") == 0, shown.stderr
+    assert "Traceback" not in shown.stderr and "x.csv, line 2" in shown.stderr
+
+
+def test_missing_model_says_how_to_get_one(tmp_path, mnist_dir):
+    shown = run_cli("predict", "--export-dir", str(tmp_path / "SavedModel"), str(SAMPLES[0]))
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    assert "no exported model" in shown.stderr and "train" in shown.stderr
+
+
+def test_missing_data_folder_says_how_to_build_it(tmp_path):
+    shown = run_cli("train", "--data-dir", str(tmp_path / "MNIST"), "--quiet")
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    assert "digitnet data" in shown.stderr
