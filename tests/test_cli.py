@@ -96,7 +96,8 @@ def test_usage_errors_exit_2(argv, capsys):
 def test_bad_csv_is_one_line_on_stderr_and_status_1(tmp_path):
     (tmp_path / "x.csv").write_text("1,2,3\n4,5\n")
     (tmp_path / "y.csv").write_text("1\n2\n")
-    shown = run_cli("evaluate", "--model", str(tmp_path), "--x", str(tmp_path / "x.csv"), "--y", str(tmp_path / "y.csv"))
+    x, y = str(tmp_path / "x.csv"), str(tmp_path / "y.csv")
+    shown = run_cli("evaluate", "--model", str(tmp_path), "--x", x, "--y", y)
     assert shown.returncode == 1
     assert shown.stderr.strip().count("\n") == 0, shown.stderr
     assert "Traceback" not in shown.stderr and "x.csv, line 2" in shown.stderr

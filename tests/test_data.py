@@ -101,7 +101,8 @@ def test_non_numeric_cell_names_line_and_column(tmp_path):
 def test_pixel_out_of_range(tmp_path, value):
     rows = pixel_rows(3)
     rows[1][783] = value
-    refuse(read_images, write(tmp_path / "x.csv", csv_text(rows)), "line 2, column 784", f"pixel {value} is outside 0-255")
+    path = write(tmp_path / "x.csv", csv_text(rows))
+    refuse(read_images, path, "line 2, column 784", f"pixel {value} is outside 0-255")
 
 
 def test_blank_line_inside_data(tmp_path):
@@ -109,7 +110,10 @@ def test_blank_line_inside_data(tmp_path):
     refuse(read_images, write(tmp_path / "x.csv", text), "line 3", "empty line")
 
 
-@pytest.mark.parametrize("bad, fragment", [("10", "label 10 is outside 0-9"), ("-1", "label -1 is outside 0-9"), ("seven", "not a number")])
+LABEL_CASES = [("10", "label 10 is outside 0-9"), ("-1", "label -1 is outside 0-9"), ("seven", "not a number")]
+
+
+@pytest.mark.parametrize("bad, fragment", LABEL_CASES)
 def test_label_outside_range(tmp_path, bad, fragment):
     refuse(read_labels, write(tmp_path / "y.csv", f"1\n2\n{bad}\n"), "line 3", fragment)
 
