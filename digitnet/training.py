@@ -80,8 +80,11 @@ def build_training_graph(config: TrainConfig, num_examples: int, steps_per_epoch
         if augment_config.enabled:
             batch_images = augment_images(batch_images, augment_config, seed=config.seed)
         images, labels, dropout_rate = dg.placeholder_inputs(batch_images, data["batch_labels"])
+        # With dropout switched off for the run, leave the dropout ops out: they would draw a random
+        # number per hidden unit per example on every step only to keep every unit.
+        rate_in_graph = dropout_rate if config.dropout > 0 else None
         logits = dg.inference(
-            images, config.hidden_units, dropout_rate, config.architecture, config.seed, config.conv_filters
+            images, config.hidden_units, rate_in_graph, config.architecture, config.seed, config.conv_filters
         )
         loss = dg.loss(logits, labels)
         train_op, global_step, learning_rate = dg.training(
