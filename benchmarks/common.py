@@ -230,6 +230,21 @@ def run_worker(module: str, spec: dict, timeout: float = 3600) -> dict:
         return json.loads(out_path.read_text())
 
 
+def throughput_result(framework: str, setup_seconds: float, warmup: list[float], timed: list[float], rows: int,
+                      test_accuracy: float, **extra) -> dict:
+    """The dict every training worker returns: per-epoch times, examples/s over the timed epochs, accuracy."""
+    return {
+        "framework": framework,
+        "setup_seconds": setup_seconds,
+        "warmup_seconds": warmup,
+        "epoch_seconds": timed,
+        "examples_per_epoch": rows,
+        "examples_per_second": rows * len(timed) / sum(timed),
+        "test_accuracy": float(test_accuracy),
+        **extra,
+    }
+
+
 def worker_main(measure) -> None:
     """Entry point of a worker module: read the spec file, call `measure(spec)`, write its dict."""
     spec_path, out_path = sys.argv[1], sys.argv[2]

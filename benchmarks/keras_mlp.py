@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from benchmarks.common import worker_main
+from benchmarks.common import throughput_result, worker_main
 from benchmarks.workload import load_arrays, scaled_float32
 
 
@@ -67,17 +67,8 @@ def measure(spec: dict) -> dict:
               epochs=spec["warmup_epochs"] + spec["timed_epochs"], shuffle=True, verbose=0, callbacks=[timer])
     warmup, timed = timer.seconds[: spec["warmup_epochs"]], timer.seconds[spec["warmup_epochs"]:]
     _, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    rows = len(y_train)
-    return {
-        "framework": "keras",
-        "setup_seconds": setup_seconds,
-        "warmup_seconds": warmup,
-        "epoch_seconds": timed,
-        "examples_per_epoch": rows,
-        "examples_per_second": rows * len(timed) / sum(timed),
-        "test_accuracy": float(test_accuracy),
-        "keras_backend": keras.backend.backend(),
-    }
+    return throughput_result("keras", setup_seconds, warmup, timed, len(y_train), test_accuracy,
+                             keras_backend=keras.backend.backend())
 
 
 if __name__ == "__main__":

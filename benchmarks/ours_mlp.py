@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from benchmarks.common import worker_main
+from benchmarks.common import throughput_result, worker_main
 from benchmarks.workload import load_arrays
 
 
@@ -44,15 +44,7 @@ def measure(spec: dict) -> dict:
         (warmup if epoch < spec["warmup_epochs"] else timed).append(time.perf_counter() - epoch_started)
     _, test_accuracy = evaluate_split(session, model, Split(arrays["test_images"], arrays["test_labels"]))
     session.close()
-    return {
-        "framework": "ours",
-        "setup_seconds": setup_seconds,
-        "warmup_seconds": warmup,
-        "epoch_seconds": timed,
-        "examples_per_epoch": rows,
-        "examples_per_second": rows * len(timed) / sum(timed),
-        "test_accuracy": float(test_accuracy),
-    }
+    return throughput_result("ours", setup_seconds, warmup, timed, rows, test_accuracy)
 
 
 if __name__ == "__main__":

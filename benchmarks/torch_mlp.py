@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from benchmarks.common import worker_main
+from benchmarks.common import throughput_result, worker_main
 from benchmarks.workload import load_arrays, scaled_float32
 
 
@@ -77,17 +77,8 @@ def measure(spec: dict) -> dict:
     model.eval()
     with torch.no_grad():
         test_accuracy = float((model(x_test).argmax(dim=1) == y_test).float().mean())
-    rows = len(y_train)
-    return {
-        "framework": "torch",
-        "setup_seconds": setup_seconds,
-        "warmup_seconds": warmup,
-        "epoch_seconds": timed,
-        "examples_per_epoch": rows,
-        "examples_per_second": rows * len(timed) / sum(timed),
-        "test_accuracy": test_accuracy,
-        "torch_threads": torch.get_num_threads(),
-    }
+    return throughput_result("torch", setup_seconds, warmup, timed, len(y_train), test_accuracy,
+                             torch_threads=torch.get_num_threads())
 
 
 if __name__ == "__main__":
