@@ -166,7 +166,7 @@ def cnn_inference(
     hidden_units: Sequence[int],
     dropout_rate=None,
     seed: int | None = None,
-    conv_filters: Sequence[int] = (16, 32),
+    conv_filters: Sequence[int] = (32, 64),
     kernel_size: int = 5,
 ):
     """Convolutional network: ``conv1 .. convN`` (conv + ReLU + 2x2 max-pool), then the MLP head.
@@ -194,7 +194,7 @@ def inference(
     dropout_rate=None,
     architecture: str = "mlp",
     seed: int | None = None,
-    conv_filters: Sequence[int] = (16, 32),
+    conv_filters: Sequence[int] = (32, 64),
 ):
     """Build the chosen network on `images` and return its logits, float32 [batch, 10]."""
     if architecture == "mlp":
