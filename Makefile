@@ -10,7 +10,7 @@ CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.
 TRAIN_PARAMS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv data run test lint lab tensorboard bench samples user-images clean
+.PHONY: help venv data data-if-missing run test lint lab tensorboard bench samples user-images clean
 
 help:
 	@echo "make run    set up, prepare MNIST, train + export via the notebooks, print accuracy and predictions"
@@ -31,10 +31,11 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(BIN)/python -m digitnet data --dir $(DATA)
 
-$(CSVS):
-	$(MAKE) data
+# Build the CSVs only when one is missing: CSVs a user brought are left alone.
+data-if-missing: $(STAMP)
+	@ls $(CSVS) >/dev/null 2>&1 || $(BIN)/python -m digitnet data --dir $(DATA)
 
-run: $(STAMP) $(CSVS)
+run: data-if-missing
 	@mkdir -p $(BUILD)
 	$(BIN)/papermill --log-level WARNING train_neural_network.ipynb $(BUILD)/train_neural_network.ipynb $(TRAIN_PARAMS)
 	$(BIN)/papermill --log-level WARNING load_saved_model.ipynb $(BUILD)/load_saved_model.ipynb
@@ -46,18 +47,18 @@ run: $(STAMP) $(CSVS)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-samples: $(STAMP) $(CSVS)
+samples: data-if-missing
 	$(BIN)/python scripts/make_samples.py
 
-user-images: $(STAMP) $(CSVS)
+user-images: data-if-missing
 	$(BIN)/python scripts/make_user_images.py --out build/user_images
 
-bench: $(STAMP) $(CSVS)
+bench: data-if-missing
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "PyTorch could not be installed: its rows will be skipped"
 	$(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)
-	$(BIN)/ruff check digitnet tests benchmarks scripts
+	$(BIN)/ruff check .
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

@@ -58,11 +58,14 @@ def loading_panel(axis, section: dict | None) -> None:
     if not section or "digitnet_seconds" not in section:
         _missing(axis, "data loading not measured in this run")
         return
-    _bar_with_range(axis, 1, section["digitnet_seconds"], COLOURS["ours"], horizontal=True)
-    _bar_with_range(axis, 0, section["loadtxt_seconds"], COLOURS["loadtxt"], horizontal=True)
-    axis.set_yticks([0, 1], [f"np.loadtxt\n(n={section['loadtxt_seconds']['n']})",
-                             f"digitnet\n(n={section['digitnet_seconds']['n']})"], fontsize=8)
-    axis.set_xlim(0, max(section["loadtxt_seconds"]["max"], section["digitnet_seconds"]["max"]) * 1.35)
+    bars = [("np.loadtxt", section["loadtxt_seconds"], COLOURS["loadtxt"])]
+    if section.get("digitnet_parse_seconds"):
+        bars.append(("digitnet,\nparsing", section["digitnet_parse_seconds"], COLOURS["ours"]))
+    bars.append(("digitnet,\nbinary copy", section["digitnet_seconds"], COLOURS["ours"]))
+    for position, (_, stat, colour) in enumerate(bars):
+        _bar_with_range(axis, position, stat, colour, horizontal=True)
+    axis.set_yticks(range(len(bars)), [f"{name}\n(n={stat['n']})" for name, stat, _ in bars], fontsize=8)
+    axis.set_xlim(0, max(stat["max"] for _, stat, _ in bars) * 1.35)
     axis.set_xlabel("seconds")
 
 

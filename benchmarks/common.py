@@ -253,6 +253,14 @@ def worker_main(measure) -> None:
     Path(out_path).write_text(json.dumps(result))
 
 
+PATH_KEYS = ("data_dir", "export_dir", "log_dir")
+
+
+def without_paths(parameters: dict) -> dict:
+    """A TrainConfig dict minus its folders: results are committed, and folders are this machine's business."""
+    return {key: value for key, value in parameters.items() if key not in PATH_KEYS}
+
+
 def display_path(path) -> str:
     """A path as results may show it: relative to the checkout, else only its last two parts (never a
     machine's absolute path)."""

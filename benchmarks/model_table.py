@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks.common import BENCH_DIR, PROJECT_ROOT, Stopwatch, display_path, floor, log, mark, now_iso
+from benchmarks.common import BENCH_DIR, PROJECT_ROOT, Stopwatch, display_path, floor, log, mark, now_iso, without_paths
 
 # The configurations, as overrides of TrainConfig()'s defaults. Edit freely: names are what --configs takes.
 MODEL_CONFIGS: dict[str, dict] = {
@@ -38,7 +38,6 @@ MODEL_CONFIGS: dict[str, dict] = {
                   "learning_rate": 1e-3, "lr_decay": 0.93, "dropout": 0.3, "augment": "standard", "epochs": 45,
                   "patience": 10},
 }
-PATH_KEYS = ("data_dir", "export_dir", "log_dir")
 
 
 def train_one(name: str, overrides: dict, data, args: argparse.Namespace) -> dict:
@@ -60,7 +59,7 @@ def train_one(name: str, overrides: dict, data, args: argparse.Namespace) -> dic
     return {
         "name": name,
         "overrides": {key: list(v) if isinstance(v, tuple) else v for key, v in overrides.items()},
-        "settings": {key: value for key, value in config.to_dict().items() if key not in PATH_KEYS},
+        "settings": without_paths(config.to_dict()),
         "test_accuracy": result.test_accuracy,
         "validation_accuracy": result.validation_accuracy,
         "user_image_accuracy": user["overall"]["prepared_accuracy"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import Context, fmt, log, summarize
+from benchmarks.common import Context, fmt, log, summarize, without_paths
 
 TARGETS = (0.980, 0.985)
 
@@ -76,7 +76,7 @@ def measure(ctx: Context) -> dict:
         }
     return {
         "title": "Time to accuracy: the default training run",
-        "settings": {"config": config.to_dict(), "runs": len(runs)},
+        "settings": {"config": without_paths(config.to_dict()), "runs": len(runs)},
         "targets": targets,
         "total_seconds": summarize([run["total_seconds"] for run in runs], "s"),
         "epochs_run": summarize([run["epochs_run"] for run in runs], ""),

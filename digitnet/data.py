@@ -125,7 +125,8 @@ def _arrow_read(path: Path, skiprows: int, column_type) -> np.ndarray | None:
         columns = len(next(csv.reader([_nth_line(path, skiprows)])))
         table = pa_csv.read_csv(
             path,
-            read_options=pa_csv.ReadOptions(skip_rows=skiprows, autogenerate_column_names=True),
+            # 16 MB blocks: fewer chunks to stitch together, still one block per core for the training file
+            read_options=pa_csv.ReadOptions(skip_rows=skiprows, autogenerate_column_names=True, block_size=16 << 20),
             parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": column_type for i in range(columns)}),
         )
@@ -133,7 +134,22 @@ def _arrow_read(path: Path, skiprows: int, column_type) -> np.ndarray | None:
         return None
     if table.num_rows == 0 or any(column.null_count for column in table.columns):
         return None
-    return np.column_stack([column.to_numpy() for column in table.columns])
+    return _columns_to_rows(table)
+
+
+def _columns_to_rows(table) -> np.ndarray:
+    """A pyarrow table's columns as one C-ordered [rows, columns] array.
+
+    Each column is copied into a row of a [columns, rows] array (contiguous writes), then the whole is
+    transposed once: about 4x faster here than ``np.column_stack`` of 784 columns.
+    """
+    by_column = np.empty((table.num_columns, table.num_rows), dtype=table.schema.field(0).type.to_pandas_dtype())
+    for index, column in enumerate(table.columns):
+        start = 0
+        for chunk in column.chunks:
+            by_column[index, start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+            start += len(chunk)
+    return np.ascontiguousarray(by_column.T)
 
 
 def _nth_line(path: Path, index: int) -> str:
@@ -228,12 +244,12 @@ def read_images(path: str | os.PathLike, use_cache: bool = True) -> tuple[np.nda
     """
     path = Path(path)
     _check_file(path)
-    if not use_cache:
+    if use_cache:
+        arrays = cached_parse(path, lambda p: dict(zip(("images", "labels"), _parse_images(p), strict=True)))
+        images, labels = arrays["images"], arrays["labels"]
+    else:
         images, labels = _parse_images(path)
-        return images, labels
-    arrays = cached_parse(path, lambda p: dict(zip(("images", "labels"), _parse_images(p), strict=True)))
-    labels = arrays["labels"]
-    return arrays["images"], (labels if labels.size or not arrays["images"].size else None)
+    return images, (labels if labels.size else None)
 
 
 def _parse_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -283,17 +299,19 @@ def _check_label_range(path: Path, labels: np.ndarray, first_data_line: int) -> 
         raise DigitnetError(f"{where(path, first_data_line + row)}: label {labels[row]} is outside 0-9")
 
 
-def read_split(images_path: str | os.PathLike, labels_path: str | os.PathLike | None) -> Split:
+def read_split(images_path: str | os.PathLike, labels_path: str | os.PathLike | None,
+               use_cache: bool = True) -> Split:
     """Read an image CSV and its label CSV and check that they pair up row for row.
 
-    `labels_path` may be None when the image file carries its own ``label`` column.
+    `labels_path` may be None when the image file carries its own ``label`` column. `use_cache=False`
+    parses the CSVs even when a current binary copy exists (and writes none).
     """
-    images, embedded = read_images(images_path)
+    images, embedded = read_images(images_path, use_cache)
     if labels_path is None:
         if embedded is None:
             raise DigitnetError(f"{images_path}: no label column and no label file given")
         return Split(images, embedded)
-    labels = read_labels(labels_path)
+    labels = read_labels(labels_path, use_cache)
     if len(labels) != len(images):
         raise DigitnetError(
             f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path} (row counts differ)"
@@ -309,12 +327,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     return sha256_of(Path(path))
 
 
-def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VALIDATION_SIZE) -> MnistData:
+def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VALIDATION_SIZE,
+               use_cache: bool = True) -> MnistData:
     """Load the four CSVs and split off the validation rows.
 
     Args:
         data_dir: folder holding the four seed-format CSVs.
         validation_size: how many of the first training rows become the validation split (0 for none).
+        use_cache: reuse the binary copy of each CSV parsed before while the CSV is unchanged.
 
     Returns:
         MnistData with uint8 images [n, 784] and int64 labels [n] per split.
@@ -327,8 +347,8 @@ def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VAL
             f"{missing[0]}: file not found; run `python -m digitnet data --dir {data_dir}` (or `make data`) "
             "to build the MNIST CSVs"
         )
-    train = read_split(paths["train_images"], paths["train_labels"])
-    test = read_split(paths["test_images"], paths["test_labels"])
+    train = read_split(paths["train_images"], paths["train_labels"], use_cache)
+    test = read_split(paths["test_images"], paths["test_labels"], use_cache)
     if not 0 <= validation_size < len(train):
         raise DigitnetError(
             f"{paths['train_images']}: {len(train)} training rows, too few for a validation split of "

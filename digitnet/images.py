@@ -25,7 +25,8 @@ A model trained on them guesses at chance on anything else, so a user's image go
 10. ``center_by_mass``: placed in 28x28 with the centre of mass at the centre, as MNIST did.
 11. ``scale_to_unit``: float32 [784] in [0, 1], the strongest strokes at 1.0.
 
-``prepare_image`` runs them all; ``naive_resize_and_invert`` keeps the classic notebooks' approach as the
+``prepare_image`` runs them all (``preparation_steps`` too, keeping every intermediate for display);
+``naive_resize_and_invert`` keeps the classic notebooks' approach as the
 baseline to compare against. Every problem with the input is a ``DigitnetError`` whose single-line message
 starts with the file's name.
 """
@@ -52,7 +53,7 @@ MAX_PIXELS = 50_000_000  # width x height from the header; 48-megapixel phone ph
 CANVAS_SIZE = 28  # MNIST's image size
 FIT_SIZE = 20  # MNIST fits each digit into a 20x20 box inside the 28x28 canvas
 CANVAS_CENTER = 14.0  # MNIST's mean centre of mass, in pixel indices (row, column)
-LOAD_SIDE = 400  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that keeps this many pixels
+LOAD_SIDE = 256  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale when the long side keeps this many pixels
 WORK_SIDE = 192  # background, polarity and thresholds are found on a copy at most this big
 DISPLAY_SIDE = 256  # PreparedImage.original is at most this big
 DETAIL_SIDE = 64  # the digit is cut out at 3x to 6x its final 20 px (or at the resolution there is)
@@ -925,6 +926,31 @@ def prepare_image(
             the file's name).
     """
     label = _name_of(source, name)
+    steps = preparation_steps(source, label)
+    return PreparedImage(label, steps["pixels"], steps["polarity"], _display_copy(steps["working_image"]))
+
+
+def preparation_steps(
+    source: str | os.PathLike | bytes | bytearray | memoryview | Image.Image,
+    name: str | None = None,
+) -> dict:
+    """Run the recipe and keep every intermediate result, for showing the steps (the notebook does).
+
+    Returns a dict:
+        working_image: PIL image, the flattened copy that was analysed (at most WORK_SIDE px).
+        polarity: "dark-on-light" or "light-on-dark".
+        ink: float32 [height, width], how strongly each working pixel is ink (gray levels).
+        mask: bool [height, width], the pixels kept as the digit.
+        digit: float32 [h, w] in [0, 1], the digit cut out of the full-resolution image.
+        thickened: float32, the digit with hairline strokes widened (unchanged when wide enough).
+        fitted: float32 [rows, columns], longest side 20.
+        centred: float32 [28, 28], centre of mass at the centre.
+        pixels: float32 [784] in [0, 1], what the model gets.
+
+    Raises:
+        DigitnetError: as `prepare_image`.
+    """
+    label = _name_of(source, name)
     image = flatten_image(open_image(source, label, max_side=LOAD_SIDE))
     working_image, factor = reduce_for_analysis(image)
     working = image_to_array(working_image)
@@ -937,9 +963,14 @@ def prepare_image(
     digit = extract_digit(image, factor, background, levels, mask)
     if not digit.any():
         raise DigitnetError(f"{label}: no digit found: the image is blank")
-    fitted = fit_into_box(thicken_strokes(digit))
-    pixels = scale_to_unit(center_by_mass(fitted))
-    return PreparedImage(label, pixels, background.polarity, _display_copy(working_image))
+    thickened = thicken_strokes(digit)
+    fitted = fit_into_box(thickened)
+    centred = center_by_mass(fitted)
+    return {
+        "working_image": working_image, "polarity": background.polarity, "ink": ink, "mask": mask,
+        "digit": digit, "thickened": thickened, "fitted": fitted, "centred": centred,
+        "pixels": scale_to_unit(centred),
+    }
 
 
 def prepare_images(paths: Iterable[str | os.PathLike]) -> list[PreparedImage | DigitnetError]:

@@ -123,3 +123,24 @@ def prepared_image_panel(original, digit28: np.ndarray, probabilities: np.ndarra
         figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     return figure
+
+
+def preparation_steps_figure(steps: dict, title: str = ""):
+    """The stages of `digitnet.images.preparation_steps` side by side, from the photo to the 28x28."""
+    panels = [
+        ("working copy", np.asarray(steps["working_image"]), None),
+        ("ink strength", steps["ink"], "magma"),
+        ("kept as the digit", steps["mask"], "gray"),
+        ("cut out", steps["digit"], "gray"),
+        ("fitted into 20×20", steps["fitted"], "gray"),
+        ("centred in 28×28", steps["centred"], "gray"),
+    ]
+    figure, axes = plt.subplots(1, len(panels), figsize=(15, 2.8))
+    for axis, (caption, picture, colormap) in zip(axes, panels, strict=True):
+        axis.imshow(picture, cmap=colormap)
+        axis.set_title(caption, fontsize=10)
+        axis.axis("off")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

@@ -168,3 +168,10 @@ def test_bad_value_after_a_header_names_the_file_line(tmp_path):
     rows[1][0] = 300
     path = write(tmp_path / "x.csv", header + "\n" + csv_text(rows))
     refuse(read_images, path, "line 3, column 1", "pixel 300")
+
+
+def test_parsing_without_the_cache_gives_the_same_split(mnist_dir):
+    cached = load_mnist(mnist_dir, validation_size=100)
+    parsed = load_mnist(mnist_dir, validation_size=100, use_cache=False)
+    np.testing.assert_array_equal(cached.train.images, parsed.train.images)
+    np.testing.assert_array_equal(cached.test.labels, parsed.test.labels)

@@ -19,7 +19,14 @@ from PIL import Image, ImageDraw
 
 from digitnet import images
 from digitnet.errors import DigitnetError
-from digitnet.images import PreparedImage, naive_resize_and_invert, open_image, prepare_image, prepare_images
+from digitnet.images import (
+    PreparedImage,
+    naive_resize_and_invert,
+    open_image,
+    preparation_steps,
+    prepare_image,
+    prepare_images,
+)
 
 # ---------------------------------------------------------------------------------------------------
 # Drawing digits
@@ -653,3 +660,15 @@ def test_corrupted_files_never_escape_as_other_exceptions():
             prepare_image(bytes(data))
         except DigitnetError as error:
             assert "\n" not in str(error)
+
+
+def test_preparation_steps_keep_every_intermediate_and_match_prepare_image(tmp_path):
+    canvas = Image.new("RGB", (300, 240), (235, 230, 220))
+    ImageDraw.Draw(canvas).line([(120, 40), (180, 40), (140, 200)], fill=(30, 30, 60), width=9)
+    path = tmp_path / "seven.png"
+    canvas.save(path)
+    steps = preparation_steps(path)
+    assert steps["polarity"] == "dark-on-light"
+    assert steps["mask"].dtype == bool and steps["mask"].shape == steps["ink"].shape
+    assert max(steps["fitted"].shape) == 20 and steps["centred"].shape == (28, 28)
+    np.testing.assert_array_equal(steps["pixels"], prepare_image(path).pixels)
