@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from benchmarks.common import throughput_result, worker_main
+from benchmarks.step_profile import numpy_matmul_ms, trace_steps, training_matmul_shapes
 from benchmarks.workload import load_arrays
 
 
@@ -43,8 +44,16 @@ def measure(spec: dict) -> dict:
         run_epoch(session, model, rows, config, rng)
         (warmup if epoch < spec["warmup_epochs"] else timed).append(time.perf_counter() - epoch_started)
     _, test_accuracy = evaluate_split(session, model, Split(arrays["test_images"], arrays["test_labels"]))
+    extra = {}
+    if spec.get("profile_steps"):
+        # After the timed epochs, so tracing never touches the throughput figures.
+        extra["profile"] = trace_steps(session, model, config.batch_size, rows, steps=spec["profile_steps"],
+                                       skip=min(5, spec["profile_steps"]))
+        shapes = training_matmul_shapes(config.hidden_units, config.batch_size)
+        extra["profile"]["numpy_matmul_ms"] = numpy_matmul_ms(shapes)
+        extra["profile"]["matmul_shapes"] = [list(shape) for shape in shapes]
     session.close()
-    return throughput_result("ours", setup_seconds, warmup, timed, rows, test_accuracy)
+    return throughput_result("ours", setup_seconds, warmup, timed, rows, test_accuracy, **extra)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from benchmarks.common import Context, floor, fmt, log, peak_text, ratio, run_worker, summarize
 from benchmarks.flops import FORMULA, training_flops
+from benchmarks.step_profile import CATEGORIES, bounds
 from benchmarks.workload import network_settings, write_arrays
 
 FRAMEWORKS = {
@@ -24,12 +25,14 @@ FLOOR_VS_KERAS = 2.0
 FLOOR_VS_TORCH = 1.3
 FLOOR_PEAK_FRACTION = 0.5
 BASE_SEED = 42
+PROFILE_STEPS = 20
 
 
 def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
     """Interleave ours, Keras, PyTorch for ctx.plan.repeats rounds; framework -> one result per round.
 
     Once the PyTorch worker reports that torch cannot be imported, it is not started again.
+    Our last repetition also traces a few steps afterwards (`benchmarks.step_profile`).
     """
     runs: dict[str, list[dict]] = {name: [] for name in FRAMEWORKS}
     for repetition in range(ctx.plan.repeats):
@@ -37,7 +40,10 @@ def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
             if runs[name] and ("skipped" in runs[name][0] or "error" in runs[name][-1]):
                 continue
             log(f"training throughput: {name}, repetition {repetition + 1}/{ctx.plan.repeats}")
-            result = run_worker(module, {**spec, "seed": BASE_SEED + repetition})
+            profile_steps = PROFILE_STEPS if name == "ours" and repetition == ctx.plan.repeats - 1 else 0
+            if ctx.tiny and profile_steps:
+                profile_steps = 2
+            result = run_worker(module, {**spec, "seed": BASE_SEED + repetition, "profile_steps": profile_steps})
             if "error" in result:
                 log(f"  {result['error']}")
             runs[name].append(result)
@@ -92,6 +98,12 @@ def measure(ctx: Context, peak: dict) -> dict:
             "ratio_of_medians": ratio(ours, frameworks[other]["examples_per_second"]),
             "per_repetition": per_repetition_ratios(runs, other),
         }
+    profile = next((r["profile"] for r in runs["ours"] if "profile" in r), None)
+    if profile is not None:
+        steps_per_epoch = -(-len(data.train) // network["batch_size"])
+        step_ms = 1000 * frameworks["ours"]["epoch_seconds"]["median"] / steps_per_epoch
+        keras_rate = frameworks["keras"]["examples_per_second"]["median"]
+        profile["bounds"] = bounds(step_ms, profile, profile["numpy_matmul_ms"], keras_rate, network["batch_size"])
     return {
         "title": "Training throughput: the same network in three frameworks",
         "settings": {
@@ -106,6 +118,7 @@ def measure(ctx: Context, peak: dict) -> dict:
         "ours_gflops": gflops,
         "matmul_peak_gflops": peak.get("gflops"),
         "ours_peak_fraction": peak_fraction,
+        "profile": profile,
         "floors": [
             floor("training", "ours / Keras examples/s (ratio of medians)",
                   comparisons["keras"]["ratio_of_medians"], FLOOR_VS_KERAS, unit="x"),
@@ -157,4 +170,37 @@ def to_markdown(section: dict) -> list[str]:
         f"{section['flops_per_example']:,} FLOPs per training example: {section['flop_formula']}.",
         "- Each framework uses its own default weight initialisers; Keras keeps its default thread settings.",
     ]
+    if section.get("profile"):
+        lines += ["", *profile_markdown(section["profile"], s["batch_size"])]
+    return lines
+
+
+def profile_markdown(profile: dict, batch_size: int) -> list[str]:
+    """'Where our step's time goes': the traced op time per category and the matmul-only ceiling."""
+    per_step = profile["ms_per_step"]
+    limits = profile.get("bounds") or {}
+    lines = [
+        f"**Where our step's time goes** (batch {batch_size}; {profile['traced_steps']} steps traced with "
+        "TensorFlow's full trace after the timed epochs of the last repetition; medians of each op's own run "
+        "time per step; tracing adds a little to each):",
+        "",
+        "| ops | ms per step | share |",
+        "| --- | --- | --- |",
+    ]
+    total = profile["op_ms_per_step"] or 1.0
+    for category in CATEGORIES:
+        lines.append(f"| {category} | {per_step[category]:.2f} | {per_step[category] / total:.0%} |")
+    lines.append(f"| all ops | {profile['op_ms_per_step']:.2f} | |")
+    lines.append("")
+    if limits.get("step_ms"):
+        lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
+                     f"{limits['other_step_ms']:.2f} ms Keras.")
+    lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
+                 f"machine reaches for these shapes): {profile['numpy_matmul_ms']:.2f} ms per step.")
+    if limits.get("ceiling_traced_matmuls"):
+        lines.append(
+            f"- Ceiling on ours/Keras at this batch size: {limits['ceiling_traced_matmuls']:.2f}x if every op "
+            f"but the matrix products took no time, {limits['ceiling_numpy_matmuls']:.2f}x if the products also "
+            "ran at numpy's rate. A float32 step cannot be faster than its matrix products, so the matrix "
+            "products, not feeding or Python, are what stand between this path and a larger ratio.")
     return lines

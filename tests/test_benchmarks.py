@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import run, torch_mlp  # noqa: E402
 from benchmarks.common import Plan, floor, fmt, summarize  # noqa: E402
 from benchmarks.flops import forward_flops, layer_shapes, training_flops  # noqa: E402
+from benchmarks.step_profile import categorize, training_matmul_shapes  # noqa: E402
 from benchmarks.user_images import ensure_images  # noqa: E402
 
 SECTIONS = ("data_loading", "training", "time_to_accuracy", "inference", "user_images")
@@ -45,6 +46,18 @@ def test_flop_counts_follow_the_documented_formula():
     assert forward_flops((512, 256)) == forward == 1_070_080
     # forward + weight gradients + input gradients of every layer but the first
     assert training_flops((512, 256)) == 2 * forward + 2 * (512 * 256 + 256 * 10) == 2_407_424
+
+
+def test_step_profile_shapes_and_categories():
+    # forward, weight gradient, and input gradient for all layers but the first: 3 layers -> 8 products
+    shapes = training_matmul_shapes((512, 256), batch_size=64)
+    assert shapes[:3] == [(64, 784, 512), (784, 64, 512), (64, 512, 256)]
+    assert len(shapes) == 8
+    assert sum(2 * m * k * n for m, k, n in shapes) == 64 * training_flops((512, 256))
+    assert categorize("hidden1/Relu", "_MklNativeFusedMatMul") == "matrix products"
+    assert categorize("training/Adam/update_hidden1/weights/ResourceApplyAdam", "ResourceApplyAdam").startswith("optim")
+    assert categorize("training_data/Gather", "ResourceGather") == "batch gather and scaling"
+    assert categorize("loss/cross_entropy", "Mean") == "other ops"
 
 
 def test_summaries_and_floors():
@@ -80,6 +93,9 @@ def test_tiny_run_measures_every_section(tiny_results):
     torch_row = training["torch"]
     assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
     assert sections["training"]["ours_gflops"]["median"] > 0
+    profile = sections["training"]["profile"]
+    assert profile["ms_per_step"]["matrix products"] > 0 and profile["numpy_matmul_ms"] > 0
+    assert profile["bounds"]["ceiling_traced_matmuls"] > 0
     assert sections["data_loading"]["digitnet_seconds"]["median"] > 0
     assert sections["data_loading"]["loadtxt_seconds"]["median"] > 0
     assert sections["time_to_accuracy"]["total_seconds"]["median"] > 0
@@ -95,7 +111,8 @@ def test_tiny_run_measures_every_section(tiny_results):
 def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
     _, out, results = tiny_results
     markdown = (out / "results.md").read_text()
-    for heading in ("## Machine", "## Floors", "Training throughput", "Time to accuracy", "Data loading",
+    for heading in ("## Machine", "## Floors", "Training throughput", "Where our step's time goes",
+                    "Time to accuracy", "Data loading",
                     "Inference", "User-like images"):
         assert heading in markdown
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000

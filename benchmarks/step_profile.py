@@ -1,0 +1,156 @@
+"""Where one training step's time goes: a per-op trace of our step, and the matmul-only bound it implies.
+
+The issue asks to look at where the time goes before deciding what to change. This module answers with
+measurements, taken inside the `ours_mlp` worker after its timed epochs:
+
+- `trace_steps` runs a few ordinary training steps with TensorFlow's full trace (RunMetadata step stats)
+  and adds up each op's own run time, grouped into matrix products (including the forward products that
+  oneDNN fuses with the bias add and ReLU), the optimizer update (ApplyAdam), the in-graph batch gather
+  and scaling, and everything else (ReLU gradients, bias gradients, the loss).
+- `numpy_matmul_ms` times the very same matrix shapes with numpy's BLAS, the best rate this machine
+  reaches for them, so "matrix products at numpy's rate" is a measured lower bound on a float32 step.
+
+`bounds` turns those into the ceiling on ours/Keras: even with every non-matmul op free, a step cannot
+be faster than its matrix products.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from benchmarks.flops import layer_shapes
+
+CATEGORIES = ("matrix products", "optimizer (ApplyAdam)", "batch gather and scaling", "other ops")
+
+
+def categorize(node_name: str, op_type: str) -> str:
+    """The CATEGORIES entry of one traced op."""
+    if "MatMul" in op_type:
+        return CATEGORIES[0]
+    if "Adam" in op_type:
+        return CATEGORIES[1]
+    if node_name.startswith("training_data/"):
+        return CATEGORIES[2]
+    return CATEGORIES[3]
+
+
+def _op_type(node_stats) -> str:
+    """The op's type from its trace label ``"name = Type(inputs)"``."""
+    label = node_stats.timeline_label or ""
+    return label.split(" = ", 1)[-1].split("(", 1)[0] if " = " in label else ""
+
+
+def trace_steps(session, model, batch_size: int, rows: int, steps: int = 20, skip: int = 5,
+                seed: int = 0) -> dict:
+    """Trace `steps` training steps (the first `skip` not counted) and sum op time per category.
+
+    Args:
+        session, model: an open training session and its TrainingGraph (training data already loaded).
+        batch_size: rows per step; rows: training rows in the graph (batches are drawn from them).
+
+    Returns:
+        {"traced_steps": n, "ms_per_step": {category: median ms of that category's op time per step},
+         "op_ms_per_step": median sum of all op times per step (ops run one at a time here, so this is
+         close to the step's busy time), "top_ops": [[op name, type, median ms], ...] (the ten largest)}.
+        Tracing itself adds a little time to each op, so the sums read slightly high.
+    """
+    import tensorflow as tf
+
+    tf1 = tf.compat.v1
+    rng = np.random.default_rng(seed)
+    options = tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE)
+    fetches = [model.train_op, model.loss, model.correct]
+    per_category: dict[str, list[float]] = defaultdict(list)
+    per_op: dict[tuple[str, str], list[float]] = defaultdict(list)
+    totals: list[float] = []
+    for step in range(skip + steps):
+        indices = rng.choice(rows, size=min(batch_size, rows), replace=False).astype(np.int32)
+        metadata = tf1.RunMetadata()
+        session.run(fetches, {model.data["batch_indices"]: indices, model.dropout_rate: 0.0},
+                    options=options, run_metadata=metadata)
+        if step < skip:
+            continue
+        step_category: dict[str, float] = defaultdict(float)
+        step_op: dict[tuple[str, str], float] = defaultdict(float)
+        for device in metadata.step_stats.dev_stats:
+            for node in device.node_stats:
+                milliseconds = (node.op_end_rel_micros - node.op_start_rel_micros) / 1000
+                op_type = _op_type(node)
+                step_category[categorize(node.node_name, op_type)] += milliseconds
+                step_op[(node.node_name, op_type)] += milliseconds
+        for category in CATEGORIES:
+            per_category[category].append(step_category[category])
+        for key, value in step_op.items():
+            per_op[key].append(value)
+        totals.append(sum(step_category.values()))
+    top = sorted(((name, op_type, statistics.median(values)) for (name, op_type), values in per_op.items()),
+                 key=lambda item: -item[2])[:10]
+    return {
+        "traced_steps": steps,
+        "ms_per_step": {category: statistics.median(per_category[category]) for category in CATEGORIES},
+        "op_ms_per_step": statistics.median(totals),
+        "top_ops": [list(item) for item in top],
+    }
+
+
+def training_matmul_shapes(hidden_units, batch_size: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every matrix product in one training step of the MLP.
+
+    Per dense layer (fan_in, fan_out): forward [B, fan_in] @ [fan_in, fan_out]; weight gradient
+    [fan_in, B] @ [B, fan_out]; input gradient [B, fan_out] @ [fan_out, fan_in], except for the first
+    layer (no gradient with respect to the pixels) — the products `benchmarks.flops` counts.
+    """
+    shapes = []
+    for index, (fan_in, fan_out) in enumerate(layer_shapes(hidden_units)):
+        shapes.append((batch_size, fan_in, fan_out))
+        shapes.append((fan_in, batch_size, fan_out))
+        if index > 0:
+            shapes.append((batch_size, fan_out, fan_in))
+    return shapes
+
+
+def numpy_matmul_ms(shapes, repeats: int = 30, rounds: int = 5) -> float:
+    """Milliseconds for numpy (BLAS, all cores) to do all `shapes` once: the best of `rounds` rounds,
+    each the mean over `repeats` passes, on random float32 operands."""
+    rng = np.random.default_rng(0)
+    operands = [(rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)) for m, k, n in shapes]
+    for left, right in operands:  # warm BLAS's threads and caches
+        left @ right
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            for left, right in operands:
+                left @ right
+        best = min(best, (time.perf_counter() - started) / repeats)
+    return best * 1000
+
+
+def bounds(step_ms: float, profile: dict, numpy_ms: float, other_examples_per_second: float | None,
+           batch_size: int) -> dict:
+    """The ceilings on ours/other that the matrix products alone impose.
+
+    Args:
+        step_ms: our measured (untraced) wall time per training step.
+        profile: from `trace_steps`; numpy_ms: from `numpy_matmul_ms` for the same shapes.
+        other_examples_per_second: the other framework's median throughput (Keras), or None.
+
+    Returns:
+        {"other_step_ms", "ceiling_traced_matmuls", "ceiling_numpy_matmuls"}: the other framework's
+        time per step, and ours/other if our step took only its traced matrix products, or only the
+        same products at numpy's rate (None where the other framework was not measured).
+    """
+    if not other_examples_per_second:
+        return {"other_step_ms": None, "ceiling_traced_matmuls": None, "ceiling_numpy_matmuls": None}
+    other_step_ms = batch_size / other_examples_per_second * 1000
+    matmul_ms = profile["ms_per_step"][CATEGORIES[0]]
+    return {
+        "other_step_ms": other_step_ms,
+        "ceiling_traced_matmuls": other_step_ms / matmul_ms if matmul_ms else None,
+        "ceiling_numpy_matmuls": other_step_ms / numpy_ms if numpy_ms else None,
+        "step_ms": step_ms,
+    }
