@@ -140,17 +140,18 @@ def bounds(step_ms: float, profile: dict, numpy_ms: float, other_examples_per_se
         other_examples_per_second: the other framework's median throughput (Keras), or None.
 
     Returns:
-        {"other_step_ms", "ceiling_traced_matmuls", "ceiling_numpy_matmuls"}: the other framework's
-        time per step, and ours/other if our step took only its traced matrix products, or only the
-        same products at numpy's rate (None where the other framework was not measured).
+        {"step_ms", "other_step_ms", "ceiling_traced_matmuls", "ceiling_numpy_matmuls"}: our and the
+        other framework's time per step, and ours/other if our step took only its traced matrix products,
+        or only the same products at numpy's rate (None where the other framework was not measured).
     """
     if not other_examples_per_second:
-        return {"other_step_ms": None, "ceiling_traced_matmuls": None, "ceiling_numpy_matmuls": None}
+        return {"step_ms": step_ms, "other_step_ms": None, "ceiling_traced_matmuls": None,
+                "ceiling_numpy_matmuls": None}
     other_step_ms = batch_size / other_examples_per_second * 1000
     matmul_ms = profile["ms_per_step"][CATEGORIES[0]]
     return {
+        "step_ms": step_ms,
         "other_step_ms": other_step_ms,
         "ceiling_traced_matmuls": other_step_ms / matmul_ms if matmul_ms else None,
         "ceiling_numpy_matmuls": other_step_ms / numpy_ms if numpy_ms else None,
-        "step_ms": step_ms,
     }

@@ -192,7 +192,7 @@ def profile_markdown(profile: dict, batch_size: int) -> list[str]:
         lines.append(f"| {category} | {per_step[category]:.2f} | {per_step[category] / total:.0%} |")
     lines.append(f"| all ops | {profile['op_ms_per_step']:.2f} | |")
     lines.append("")
-    if limits.get("step_ms"):
+    if limits.get("other_step_ms"):
         lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
                      f"{limits['other_step_ms']:.2f} ms Keras.")
     lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
