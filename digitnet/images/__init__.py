@@ -1,0 +1,185 @@
+"""Prepare a person's own photo or drawing of a digit the way MNIST prepared its digits.
+
+MNIST digits are white strokes on black, size-normalised to fit a 20x20 box (aspect ratio kept,
+anti-aliased) and placed in 28x28 so that the centre of mass of the pixel intensities sits at the centre.
+A model trained on them guesses at chance on anything else, so a user's image goes through the same steps:
+
+1. ``open_image``: refuse what is not a readable image (empty, too big, truncated, a decompression bomb)
+   before decoding any pixels, take the first frame, honour the EXIF orientation of phone photos, decode
+   large JPEGs at a reduced scale (``Image.draft``) for speed.
+2. ``flatten_image``: composite transparency onto white (onto black for a white digit on a transparent
+   canvas), bring every mode (16-bit, palette, CMYK, 1-bit) to 8-bit gray or RGB.
+3. ``reduce_for_analysis``: a small working copy (at most ``WORK_SIDE`` pixels) to analyse quickly.
+4. ``estimate_background``: the paper's colour, estimated locally so that uneven lighting cancels out,
+   and the polarity (dark ink on light paper, or light on dark).
+5. ``ink_map``: how far each pixel is from the background colour, in the direction of the ink. Colour
+   distance rather than brightness, so a red or blue pen on white shows as strongly as black ink.
+6. ``smooth_3x3``, ``ink_threshold`` and ``digit_mask``: Otsu's threshold above the noise, then the
+   digit's connected components without the specks of sensor and JPEG noise or marks far from it;
+   ``find_ink_levels``: what counts as a stroke's full strength.
+7. ``extract_digit``: the digit's region cut out of the full-resolution image again, as a soft [0, 1]
+   ink map, at 3x to 6x its final size (so a small digit on a big canvas keeps its detail).
+8. ``thicken_strokes``: thin pen strokes widened so that after fitting they are as wide as MNIST's
+   (~2.3 px).
+9. ``fit_into_box``: longest side to 20 px, aspect ratio kept, anti-aliased (area averaging).
+10. ``center_by_mass``: placed in 28x28 with the centre of mass at the centre, as MNIST did.
+11. ``scale_to_unit``: float32 [784] in [0, 1], the strongest strokes at 1.0.
+
+``prepare_image`` runs them all (``preparation_steps`` too, keeping every intermediate for display);
+``naive_resize_and_invert`` keeps the classic notebooks' approach as the
+baseline to compare against. Every problem with the input is a ``DigitnetError`` whose single-line message
+starts with the file's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digitnet.errors import DigitnetError
+from digitnet.images.background import POLARITIES, estimate_background, ink_map
+from digitnet.images.fit import (
+    CANVAS_SIZE,
+    FIT_SIZE,
+    center_by_mass,
+    extract_digit,
+    fit_into_box,
+    scale_to_unit,
+    stroke_width,
+    thicken_strokes,
+)
+from digitnet.images.ink import digit_mask, find_ink_levels, ink_threshold, smooth_3x3
+from digitnet.images.opening import (
+    LOAD_SIDE,
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    Source,
+    display_copy,
+    flatten_image,
+    image_to_array,
+    name_of,
+    open_image,
+    reduce_for_analysis,
+)
+
+__all__ = [
+    "CANVAS_SIZE", "FIT_SIZE", "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES", "PreparedImage", "center_by_mass",
+    "fit_into_box", "flatten_image", "naive_resize_and_invert", "open_image", "prepare_image", "prepare_images",
+    "preparation_steps", "stroke_width", "thicken_strokes",
+]
+
+
+@dataclass
+class PreparedImage:
+    """A user's image made ready for the model.
+
+    Attributes:
+        source: the file's path as given, or ``'<image>'`` for bytes and PIL images without a name.
+        pixels: float32 [784] in [0, 1], white digit on black, row-major 28x28: what the model sees.
+        polarity: ``'dark-on-light'`` (ink on paper) or ``'light-on-dark'`` as detected in the image.
+        original: RGB image after EXIF rotation and transparency compositing, at most 256 px, for display.
+    """
+
+    source: str
+    pixels: np.ndarray
+    polarity: str
+    original: Image.Image
+
+    @property
+    def digit28(self) -> np.ndarray:
+        """uint8 [28, 28]: the 28x28 the model sees, for display (``pixels * 255``)."""
+        return np.round(self.pixels.reshape(CANVAS_SIZE, CANVAS_SIZE) * 255.0).astype(np.uint8)
+
+
+
+def prepare_image(
+    source: Source,
+    name: str | None = None,
+) -> PreparedImage:
+    """Prepare a photo or drawing of one digit for the model, as MNIST prepared its digits.
+
+    Args:
+        source: a path (str or Path), the file's raw bytes, or a PIL image.
+        name: what to call it in messages and in ``PreparedImage.source`` (default: the path or
+            ``'<image>'``).
+
+    Returns:
+        A ``PreparedImage``: ``pixels`` float32 [784] in [0, 1], the polarity found, the image for display.
+
+    Raises:
+        DigitnetError: the file is not a usable image, or no digit is found in it (one line, starting with
+            the file's name).
+    """
+    label = name_of(source, name)
+    steps = preparation_steps(source, label)
+    return PreparedImage(label, steps["pixels"], steps["polarity"], display_copy(steps["working_image"]))
+
+
+def preparation_steps(
+    source: Source,
+    name: str | None = None,
+) -> dict:
+    """Run the recipe and keep every intermediate result, for showing the steps (the notebook does).
+
+    Returns a dict:
+        working_image: PIL image, the flattened copy that was analysed (at most WORK_SIDE px).
+        polarity: "dark-on-light" or "light-on-dark".
+        ink: float32 [height, width], how strongly each working pixel is ink (gray levels).
+        mask: bool [height, width], the pixels kept as the digit.
+        digit: float32 [h, w] in [0, 1], the digit cut out of the full-resolution image.
+        thickened: float32, the digit with hairline strokes widened (unchanged when wide enough).
+        fitted: float32 [rows, columns], longest side 20.
+        centred: float32 [28, 28], centre of mass at the centre.
+        pixels: float32 [784] in [0, 1], what the model gets.
+
+    Raises:
+        DigitnetError: as `prepare_image`.
+    """
+    label = name_of(source, name)
+    image = flatten_image(open_image(source, label, max_side=LOAD_SIDE))
+    working_image, factor = reduce_for_analysis(image)
+    working = image_to_array(working_image)
+    background = estimate_background(working)
+    ink = ink_map(working, background.sample(*working.shape[:2]), background.polarity)
+    smoothed = smooth_3x3(ink)
+    threshold = ink_threshold(smoothed, label)
+    mask = digit_mask(smoothed, threshold, label)
+    levels = find_ink_levels(ink, mask, threshold)
+    digit = extract_digit(image, factor, background, levels, mask)
+    if not digit.any():
+        raise DigitnetError(f"{label}: no digit found: the image is blank")
+    thickened = thicken_strokes(digit)
+    fitted = fit_into_box(thickened)
+    centred = center_by_mass(fitted)
+    return {
+        "working_image": working_image, "polarity": background.polarity, "ink": ink, "mask": mask,
+        "digit": digit, "thickened": thickened, "fitted": fitted, "centred": centred,
+        "pixels": scale_to_unit(centred),
+    }
+
+
+def prepare_images(paths: Iterable[str | os.PathLike]) -> list[PreparedImage | DigitnetError]:
+    """Prepare each image; a file that is refused gives its ``DigitnetError`` in its place (in order)."""
+    results: list[PreparedImage | DigitnetError] = []
+    for path in paths:
+        try:
+            results.append(prepare_image(path))
+        except DigitnetError as error:
+            results.append(error)
+    return results
+
+
+def naive_resize_and_invert(
+    source: Source,
+) -> np.ndarray:
+    """BASELINE ONLY: the classic notebooks' preparation, kept to compare against ``prepare_image``.
+
+    Gray, squashed to 28x28 whatever the aspect ratio, inverted, divided by 255: no background removal,
+    no cropping, no centring, and wrong for light-on-dark images. Returns float32 [784] in [0, 1].
+    """
+    image = flatten_image(open_image(source)).convert("L").resize((CANVAS_SIZE, CANVAS_SIZE))
+    return ((255.0 - np.asarray(image, dtype=np.float32)) / 255.0).reshape(-1)

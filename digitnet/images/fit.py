@@ -1,0 +1,179 @@
+"""The digit cut out at detail resolution, its strokes brought to MNIST's width, fitted and centred.
+
+MNIST digits are white strokes on black, size-normalised to fit a 20x20 box (aspect ratio kept,
+anti-aliased) and placed in 28x28 so that the centre of mass of the pixel intensities sits at the centre.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digitnet.images.background import Background, ink_map
+from digitnet.images.ink import InkLevels, crop_box
+from digitnet.images.opening import image_to_array
+
+CANVAS_SIZE = 28  # MNIST's image size
+FIT_SIZE = 20  # MNIST fits each digit into a 20x20 box inside the 28x28 canvas
+CANVAS_CENTER = 14.0  # MNIST's mean centre of mass, in pixel indices (row, column)
+DETAIL_SIDE = 64  # the digit is cut out at 3x to 6x its final 20 px (or at the resolution there is)
+MNIST_STROKE_WIDTH = 2.3  # median stroke width of MNIST test digits, in 28x28 pixels
+THIN_STROKE_WIDTH = 1.6  # strokes thinner than this after fitting are thickened to MNIST's width
+
+
+def _pixel_centres(count: int, step: float = 1.0, start: float = 0.0) -> np.ndarray:
+    """float32 [count]: centres of ``count`` pixels of size ``step`` starting at ``start`` (working px)."""
+    return start + (np.arange(count, dtype=np.float32) + 0.5) * step
+
+
+def extract_digit(
+    image: Image.Image,
+    factor: int,
+    background: Background,
+    levels: InkLevels,
+    mask: np.ndarray,
+) -> np.ndarray:
+    """The digit's region cut from the flattened full-resolution image, as a soft ink map.
+
+    The region is reduced (box averaging) so that the digit's long side is ``DETAIL_SIDE`` to twice that when
+    the image has that much resolution, so a small digit on a large canvas is not limited to the working
+    copy's resolution. Ink is measured against the same background and levels as in the working copy and
+    kept only near the digit's mask (which drops specks and other marks).
+
+    Args:
+        image: the flattened ("L" or "RGB") image the working copy was reduced from.
+        factor: how many of its pixels one working pixel spans (``reduce_for_analysis``).
+        background: the background estimated on the working copy.
+        levels: ink levels found on the working copy.
+        mask: bool [h, w] on the working copy, the digit's pixels.
+
+    Returns:
+        float32 [rows, columns] in [0, 1], 1 = stroke core; the digit with a margin of a few pixels.
+    """
+    top, bottom, left, right = crop_box(mask)
+    # One working pixel of margin keeps the anti-aliased fringe; the support mask is grown to match.
+    top, left = max(0, top - 1), max(0, left - 1)
+    bottom, right = min(mask.shape[0], bottom + 1), min(mask.shape[1], right + 1)
+    width, height = image.size
+    box = (left * factor, top * factor, min(width, right * factor), min(height, bottom * factor))
+    digit_side = max(box[2] - box[0], box[3] - box[1])
+    step = max(1, digit_side // DETAIL_SIDE)
+    region = image.crop(box)
+    if step > 1:
+        region = region.reduce(step)
+    pixels = image_to_array(region)
+    scale = step / factor  # working pixels per region pixel
+    region_background = background.sample(pixels.shape[0], pixels.shape[1], top, left, scale)
+    ink = ink_map(pixels, region_background, background.polarity)
+    rows = _pixel_centres(pixels.shape[0], scale, top)
+    columns = _pixel_centres(pixels.shape[1], scale, left)
+    # The mask grown by one pixel, looked up at each region pixel (nearest working pixel).
+    support = np.zeros((bottom - top + 2, right - left + 2), dtype=bool)
+    support[1:-1, 1:-1] = mask[top:bottom, left:right]
+    support = ndimage.binary_dilation(support, structure=np.ones((3, 3), dtype=bool))
+    near = support[
+        1 + np.clip(rows.astype(np.intp) - top, 0, bottom - top - 1)[:, None],
+        1 + np.clip(columns.astype(np.intp) - left, 0, right - left - 1)[None, :],
+    ]
+    soft = np.clip((ink - levels.low) / (levels.high - levels.low), 0.0, 1.0)
+    return np.where(near, soft, 0.0).astype(np.float32)
+
+
+def stroke_width(digit: np.ndarray) -> float:
+    """The mean stroke width in pixels of a soft digit (float32 [h, w] in [0, 1]).
+
+    Ink area over half the outline length: for a band of width w and length L the area is w*L and the
+    outline about 2*L. The outline is counted as pixel-edge crossings, which overcount a slanted edge's
+    length by 4/pi on average over directions (Cauchy-Crofton), hence the correction.
+    """
+    core = digit >= 0.5 * float(digit.max())
+    crossings = np.count_nonzero(core[1:] != core[:-1]) + np.count_nonzero(core[:, 1:] != core[:, :-1])
+    crossings += int(core[0].sum() + core[-1].sum() + core[:, 0].sum() + core[:, -1].sum())
+    area = float(digit.sum()) / float(digit.max())
+    return 8.0 * area / (math.pi * max(crossings, 1))
+
+
+def thicken_strokes(digit: np.ndarray, fit_size: int = FIT_SIZE) -> np.ndarray:
+    """Widen strokes that would be thinner than MNIST's after fitting into ``fit_size`` px.
+
+    A fine pen on a big drawing would shrink to a faint hairline of under a pixel, unlike anything in
+    MNIST. The core (pixels at least half the peak) is grown by a disc, via the distance transform, to
+    MNIST's median width, with a one-pixel anti-aliased edge.
+
+    Args:
+        digit: float32 [h, w] in [0, 1], the cropped digit.
+
+    Returns:
+        float32 [h + 2r, w + 2r] in [0, 1]: the digit, unchanged when its strokes are wide enough.
+    """
+    if not digit.any():
+        return digit
+    width = stroke_width(digit)
+    pixels_per_fitted_pixel = max(digit.shape) / fit_size
+    if width / pixels_per_fitted_pixel >= THIN_STROKE_WIDTH:
+        return digit
+    radius = (MNIST_STROKE_WIDTH * pixels_per_fitted_pixel - width) / 2.0
+    pad = math.ceil(radius) + 1
+    padded = np.pad(digit, pad) / float(digit.max())
+    distance = ndimage.distance_transform_edt(padded < 0.5)
+    grown = np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
+    return np.maximum(padded, grown)
+
+
+def fit_into_box(digit: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
+    """Crop to the ink and resize so the longest side is ``size`` px, aspect ratio kept, anti-aliased.
+
+    Area averaging (BOX) when shrinking, as MNIST's anti-aliased normalisation; bilinear when enlarging a
+    digit that is smaller than the box.
+
+    Args:
+        digit: float32 [h, w] >= 0 (not all zero).
+
+    Returns:
+        float32 [rows, columns], max(rows, columns) == size.
+    """
+    top, bottom, left, right = crop_box(digit > 0.05 * float(digit.max()))
+    cropped = np.ascontiguousarray(digit[top:bottom, left:right], dtype=np.float32)
+    height, width = cropped.shape
+    scale = size / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    fitted = Image.fromarray(cropped, mode="F").resize(new_size, resample)
+    return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, None)
+
+
+def center_by_mass(fitted: np.ndarray, canvas_size: int = CANVAS_SIZE) -> np.ndarray:
+    """Place the fitted digit in a canvas so its centre of mass lands on MNIST's centre (14, 14).
+
+    Like MNIST, the shift is a whole number of pixels (so the centre of mass is within half a pixel), and
+    the digit is never pushed over the canvas's edge.
+
+    Args:
+        fitted: float32 [h, w], h and w at most canvas_size.
+
+    Returns:
+        float32 [canvas_size, canvas_size].
+    """
+    height, width = fitted.shape
+    total = float(fitted.sum())
+    if total > 0:
+        com_y = float(np.arange(height) @ fitted.sum(axis=1)) / total
+        com_x = float(np.arange(width) @ fitted.sum(axis=0)) / total
+    else:
+        com_y, com_x = (height - 1) / 2, (width - 1) / 2
+    top = int(np.clip(round(CANVAS_CENTER - com_y), 0, canvas_size - height))
+    left = int(np.clip(round(CANVAS_CENTER - com_x), 0, canvas_size - width))
+    canvas = np.zeros((canvas_size, canvas_size), dtype=np.float32)
+    canvas[top : top + height, left : left + width] = fitted
+    return canvas
+
+
+def scale_to_unit(canvas: np.ndarray) -> np.ndarray:
+    """float32 [28, 28] >= 0 -> float32 [784] in [0, 1], the strongest pixel at exactly 1.0."""
+    peak = float(canvas.max())
+    scaled = canvas / peak if peak > 0 else canvas
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32).reshape(-1)
+
