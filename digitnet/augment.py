@@ -6,7 +6,7 @@ slanted, with a thicker or thinner pen, or wobblier, as in Simard et al. 2003) t
 change a digit.
 
 Everything happens in the graph on the batch that training already gathers, so no pixels travel through
-Python and a batch of 128 costs about half a training step of the default MLP on a CPU:
+Python (what it costs per epoch is in benchmarks/results.md):
 
 1. stroke: per image, blend towards a grey dilation (thicker pen, 3x3 max-pool) or trim the soft edges of
    the strokes (thinner pen).
@@ -15,7 +15,7 @@ Python and a batch of 128 costs about half a training step of the default MLP on
    once, with zeros outside the image. The resampling reads each point's bilinear interpolation from a
    table of the image at every half pixel, rounding the point to the nearest half pixel (at most a
    quarter pixel away): one plain gather per output pixel instead of four neighbours and their weights,
-   which makes the whole augmentation about 40% cheaper and looks the same.
+   which is cheaper and looks the same.
 
 Labels are never touched: the caller passes the batch's labels through unchanged, since every distortion
 keeps the digit's identity. Augment training batches only, never validation, test or serving inputs.
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitnet._tf import tf, tf1
-from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE
+from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, PIXEL_MAX, scale_pixels
 from digitnet.errors import DigitnetError
 
 # Op seeds are `seed + SEED_OFFSET + k`: far from the small offsets graph.py adds to the same seed for its
@@ -124,9 +124,8 @@ class AugmentConfig:
         return dataclasses.replace(self, **changes)
 
 
-# Measured on the default MLP (512-256, dropout 0.2, Adam with the learning rate decaying 0.9 per epoch,
-# batch 128, 30 epochs, two seeds): test accuracy about 98.4% without augmentation, 99.1% with either
-# preset; "light" was as good or a hair better there, "standard" leaves more room for bigger networks.
+# "light" is the default's; "standard" leaves more room for bigger networks (the model table in
+# benchmarks/results.md compares them).
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(
         max_shift_px=0.0, max_rotation_deg=0.0, max_scale=0.0, max_shear=0.0, elastic_alpha=0.0, stroke=0.0
@@ -369,7 +368,7 @@ def preview(images_uint8, config: AugmentConfig, seed: int | None = 0, copies: i
     graph = tf.Graph()
     with graph.as_default():
         tf1.set_random_seed(seed)
-        augmented = augment_images(tf.constant(repeated, tf.float32) / 255.0, config, seed)
-        as_bytes = tf.cast(tf.round(augmented * 255.0), tf.uint8)
+        augmented = augment_images(tf.constant(scale_pixels(repeated)), config, seed)
+        as_bytes = tf.cast(tf.round(augmented * PIXEL_MAX), tf.uint8)
     with tf1.Session(graph=graph) as session:
         return session.run(as_bytes)

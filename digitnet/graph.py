@@ -20,9 +20,8 @@ import math
 from collections.abc import Sequence
 
 from digitnet._tf import tf, tf1
-from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES
-
-ARCHITECTURES = ("mlp", "cnn")
+from digitnet.config import NetworkSpec
+from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES, PIXEL_MAX
 
 
 def training_inputs(num_examples: int):
@@ -48,7 +47,7 @@ def training_inputs(num_examples: int):
         stored_labels = tf1.Variable(labels_source, trainable=False, collections=[], name="labels")
         initializer = tf.group(stored_images.initializer, stored_labels.initializer, name="initializer")
         batch_indices = tf1.placeholder(tf.int32, [None], name="batch_indices")
-        batch_images = tf.cast(tf.gather(stored_images, batch_indices), tf.float32) / 255.0
+        batch_images = scale_pixels_in_graph(tf.gather(stored_images, batch_indices))
         batch_labels = tf.gather(stored_labels, batch_indices)
     return {
         "images_source": images_source,
@@ -58,6 +57,11 @@ def training_inputs(num_examples: int):
         "batch_images": batch_images,
         "batch_labels": batch_labels,
     }
+
+
+def scale_pixels_in_graph(images_uint8):
+    """uint8 [n, 784] tensor -> float32 in [0, 1]: the graph's twin of `digitnet.data.scale_pixels`."""
+    return tf.cast(images_uint8, tf.float32) / PIXEL_MAX
 
 
 def placeholder_inputs(default_images=None, default_labels=None):
@@ -161,47 +165,35 @@ def conv_layer(inputs, filters: int, kernel: int, name: str, seed: int | None):
         return tf.nn.max_pool2d(conv, ksize=2, strides=2, padding="SAME")
 
 
-def cnn_inference(
-    images,
-    hidden_units: Sequence[int],
-    dropout_rate=None,
-    seed: int | None = None,
-    conv_filters: Sequence[int] = (32, 64),
-    kernel_size: int = 5,
-):
+def cnn_inference(images, network: NetworkSpec, dropout_rate=None, seed: int | None = None):
     """Convolutional network: ``conv1 .. convN`` (conv + ReLU + 2x2 max-pool), then the MLP head.
 
     Args:
         images: float32 [batch, 784] in [0, 1] (reshaped to [batch, 28, 28, 1] inside).
-        hidden_units: sizes of the fully connected layers after the convolutions, e.g. (256,).
-        conv_filters: channels of each convolution block.
-        kernel_size: square kernel size of every convolution.
+        network: its conv_filters (channels per block), kernel_size and hidden_units (the dense head).
 
     Returns:
         logits: float32 [batch, 10].
     """
     feature_map = tf.reshape(images, [-1, IMAGE_SIZE, IMAGE_SIZE, 1])
-    for index, filters in enumerate(conv_filters, start=1):
-        feature_map = conv_layer(feature_map, filters, kernel_size, f"conv{index}", _op_seed(seed, 200 + index))
+    for index, filters in enumerate(network.conv_filters, start=1):
+        seed_of_block = _op_seed(seed, 200 + index)
+        feature_map = conv_layer(feature_map, filters, network.kernel_size, f"conv{index}", seed_of_block)
     size = int(feature_map.shape[1]) * int(feature_map.shape[2]) * int(feature_map.shape[3])
     flat = tf.reshape(feature_map, [-1, size])
-    return mlp_inference(flat, hidden_units, dropout_rate, seed)
+    return mlp_inference(flat, network.hidden_units, dropout_rate, seed)
 
 
-def inference(
-    images,
-    hidden_units: Sequence[int],
-    dropout_rate=None,
-    architecture: str = "mlp",
-    seed: int | None = None,
-    conv_filters: Sequence[int] = (32, 64),
-):
-    """Build the chosen network on `images` and return its logits, float32 [batch, 10]."""
-    if architecture == "mlp":
-        return mlp_inference(images, hidden_units, dropout_rate, seed)
-    if architecture == "cnn":
-        return cnn_inference(images, hidden_units, dropout_rate, seed, conv_filters)
-    raise ValueError(f"unknown architecture {architecture!r}; choose one of {ARCHITECTURES}")
+def inference(images, network: NetworkSpec, dropout_rate=None, seed: int | None = None):
+    """Build `network` on `images` (float32 [batch, 784] in [0, 1]) and return its logits, float32 [batch, 10].
+
+    Args:
+        dropout_rate: scalar tensor, or None to leave dropout out of the graph (serving, or a rate of 0).
+        seed: base of the op-level seeds of the initialisers and dropout (None: TensorFlow chooses).
+    """
+    if network.architecture == "cnn":
+        return cnn_inference(images, network, dropout_rate, seed)
+    return mlp_inference(images, network.hidden_units, dropout_rate, seed)
 
 
 def loss(logits, labels):

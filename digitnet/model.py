@@ -11,29 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet._tf import tf, tf1
+from digitnet._tf import session_config, tf, tf1
+from digitnet.data import IMAGE_PIXELS, scale_pixels
 from digitnet.errors import DigitnetError
-from digitnet.export import INPUT_KEY, SIGNATURE_KEY, latest_version, read_record, version_numbers
+from digitnet.export import INPUT_KEY, SIGNATURE_KEY, read_record
+from digitnet.versions import resolve_model_dir
 
 PREDICT_BATCH = 10000  # rows per Session.run: big batches keep the matrix multiplies efficient
-
-
-def resolve_model_dir(model: str | Path | None = None, export_base: str | Path = "SavedModel") -> Path:
-    """Find the SavedModel folder a user means.
-
-    None -> the latest ``<export_base>/<N>``; a folder of numbered versions -> its latest version;
-    a folder holding ``saved_model.pb`` -> itself. Anything else raises DigitnetError.
-    """
-    if model is None:
-        return latest_version(export_base)
-    path = Path(model)
-    if (path / "saved_model.pb").exists():
-        return path
-    if version_numbers(path):
-        return latest_version(path)
-    if not path.exists():
-        raise DigitnetError(f"{path}: model folder not found")
-    raise DigitnetError(f"{path}: not a SavedModel (no saved_model.pb) and no numbered versions inside")
 
 
 class SavedModelClassifier:
@@ -51,8 +35,7 @@ class SavedModelClassifier:
         if not (self.export_dir / "saved_model.pb").exists():
             raise DigitnetError(f"{self.export_dir}: not a SavedModel (no saved_model.pb)")
         self.graph = tf.Graph()
-        config = tf1.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=1)
-        self.session = tf1.Session(graph=self.graph, config=config)
+        self.session = tf1.Session(graph=self.graph, config=session_config(threads))
         try:
             meta_graph = tf1.saved_model.loader.load(
                 self.session, [tf1.saved_model.tag_constants.SERVING], str(self.export_dir)
@@ -88,8 +71,8 @@ class SavedModelClassifier:
         """
         images = np.asarray(images)
         if images.dtype == np.uint8:
-            images = images.astype(np.float32) / np.float32(255.0)
-        images = images.reshape(-1, 784).astype(np.float32, copy=False)
+            images = scale_pixels(images)
+        images = images.reshape(-1, IMAGE_PIXELS).astype(np.float32, copy=False)
         probabilities, classes = [], []
         for start in range(0, max(len(images), 1), PREDICT_BATCH):
             batch_probabilities, batch_classes = self.session.run(

@@ -9,7 +9,6 @@ set. It returns the per-epoch history for plotting.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from digitnet import graph as dg
-from digitnet._tf import tf, tf1
+from digitnet._tf import session_config, tf, tf1
 from digitnet.augment import AugmentConfig, augment_images
-from digitnet.config import TrainConfig
-from digitnet.data import MnistData, Split
+from digitnet.config import NetworkSpec, TrainConfig
+from digitnet.data import MnistData, Split, load_mnist, scale_pixels
 from digitnet.tensorboard import TensorBoardLogger, new_run_dir
 
 EVAL_BATCH = 5000  # rows per evaluation run: large batches keep the matrix multiplies efficient
@@ -29,9 +28,11 @@ EVAL_BATCH = 5000  # rows per evaluation run: large batches keep the matrix mult
 
 @dataclass
 class TrainingGraph:
-    """The tensors and ops of a training graph (all in `graph`)."""
+    """The tensors and ops of a training graph (all in `graph`), and what it was built for."""
 
     graph: object
+    network: NetworkSpec
+    num_examples: int  # training rows held in the graph (the config's limit already applied)
     images: object  # float32 [None, 784] placeholder_with_default(next training batch)
     labels: object  # int64 [None]
     dropout_rate: object  # float32 scalar, 0.0 unless fed
@@ -64,18 +65,19 @@ class TrainingGraph:
         return self
 
 
-def build_training_graph(config: TrainConfig, num_examples: int, steps_per_epoch: int) -> TrainingGraph:
+def build_training_graph(config: TrainConfig, available_rows: int) -> TrainingGraph:
     """Build the whole training graph for `config` in a fresh ``tf.Graph``.
 
     Args:
-        num_examples: rows in the training split (the in-graph copy of the data has this many).
-        steps_per_epoch: batches per epoch; the learning rate decays once per epoch.
+        available_rows: rows in the training split; the graph holds the first `config.training_rows` of
+            them, and the learning rate decays once per epoch of that many rows.
     """
+    rows = config.training_rows(available_rows)
     augment_config = AugmentConfig.from_name(config.augment)
     graph = tf.Graph()
     with graph.as_default():
         tf1.set_random_seed(config.seed)
-        data = dg.training_inputs(num_examples)
+        data = dg.training_inputs(rows)
         batch_images = data["batch_images"]
         if augment_config.enabled:
             batch_images = augment_images(batch_images, augment_config, seed=config.seed)
@@ -83,19 +85,17 @@ def build_training_graph(config: TrainConfig, num_examples: int, steps_per_epoch
         # With dropout switched off for the run, leave the dropout ops out: they would draw a random
         # number per hidden unit per example on every step only to keep every unit.
         rate_in_graph = dropout_rate if config.dropout > 0 else None
-        logits = dg.inference(
-            images, config.hidden_units, rate_in_graph, config.architecture, config.seed, config.conv_filters
-        )
+        logits = dg.inference(images, config.network, rate_in_graph, config.seed)
         loss = dg.loss(logits, labels)
         train_op, global_step, learning_rate = dg.training(
-            loss, config.learning_rate, config.lr_decay, steps_per_epoch
+            loss, config.learning_rate, config.lr_decay, config.steps_per_epoch(rows)
         )
         accuracy, correct = dg.evaluation(logits, labels)
         probabilities = tf.nn.softmax(logits, name="probabilities")
     return TrainingGraph(
-        graph=graph, images=images, labels=labels, dropout_rate=dropout_rate, data=data, logits=logits,
-        loss=loss, train_op=train_op, global_step=global_step, learning_rate=learning_rate,
-        accuracy=accuracy, correct=correct, probabilities=probabilities,
+        graph=graph, network=config.network, num_examples=rows, images=images, labels=labels,
+        dropout_rate=dropout_rate, data=data, logits=logits, loss=loss, train_op=train_op, global_step=global_step,
+        learning_rate=learning_rate, accuracy=accuracy, correct=correct, probabilities=probabilities,
     ).finalize()
 
 
@@ -122,8 +122,9 @@ class TrainResult:
         validation_accuracy / test_accuracy: of the restored best weights, fractions 0-1.
         test_probabilities: float32 [n_test, 10], softmax outputs of the best weights on the test set.
         train_seconds: wall time of the epoch loop (graph building and data loading excluded).
-        checkpoint: path prefix of the Saver checkpoint holding the best weights.
+        checkpoint: path prefix of the Saver checkpoint holding the best weights (``<run>/checkpoints/best``).
         run_dir: the TensorBoard run folder.
+        training_rows: how many training rows were used.
     """
 
     history: list[EpochRecord]
@@ -136,6 +137,12 @@ class TrainResult:
     run_dir: Path
     stopped_early: bool = False
     config: TrainConfig = field(default_factory=TrainConfig)
+    training_rows: int = 0
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """The folder of the best checkpoint, with the ``network.json`` that lets it be exported alone."""
+        return Path(self.checkpoint).parent
 
     @property
     def test_predictions(self) -> np.ndarray:
@@ -148,16 +155,6 @@ class TrainResult:
         return {name: [getattr(record, name) for record in self.history] for name in names}
 
 
-def session_config(threads: int = 0):
-    """Session settings: `threads` kernel threads (0 = one per core) and one op at a time.
-
-    The graph is a chain of dependent ops, so running several ops concurrently (inter-op parallelism)
-    only makes them compete for the same cores; all cores go to each matrix multiply instead.
-    """
-    threads = threads or os.cpu_count() or 1
-    return tf1.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=1)
-
-
 def enable_determinism() -> None:
     """Make every op deterministic so two runs with one seed give the same weights."""
     tf.config.experimental.enable_op_determinism()
@@ -167,7 +164,7 @@ def evaluate_split(session, model: TrainingGraph, split: Split) -> tuple[float, 
     """Mean loss and accuracy of the current weights on `split` (dropout off). Returns (loss, accuracy)."""
     total_loss, total_correct = 0.0, 0
     for start in range(0, len(split), EVAL_BATCH):
-        images = _scaled_rows(split, start)
+        images = scale_pixels(split.images[start : start + EVAL_BATCH])
         labels = split.labels[start : start + EVAL_BATCH]
         batch_loss, batch_correct = session.run(
             [model.loss, model.correct], {model.images: images, model.labels: labels}
@@ -177,14 +174,10 @@ def evaluate_split(session, model: TrainingGraph, split: Split) -> tuple[float, 
     return total_loss / len(split), total_correct / len(split)
 
 
-def _scaled_rows(split: Split, start: int) -> np.ndarray:
-    return np.asarray(split.images[start : start + EVAL_BATCH], dtype=np.float32) / np.float32(255.0)
-
-
 def predict_probabilities(session, model: TrainingGraph, split: Split) -> np.ndarray:
     """Softmax outputs float32 [n, 10] of the current weights on `split`."""
     outputs = [
-        session.run(model.probabilities, {model.images: _scaled_rows(split, start)})
+        session.run(model.probabilities, {model.images: scale_pixels(split.images[start : start + EVAL_BATCH])})
         for start in range(0, len(split), EVAL_BATCH)
     ]
     return np.concatenate(outputs) if outputs else np.zeros((0, 10), np.float32)
@@ -218,10 +211,10 @@ def run_epoch(session, model: TrainingGraph, num_examples: int, config: TrainCon
     return loss_sum / num_examples, correct_sum / num_examples
 
 
-def open_session(model: TrainingGraph, train_split: Split, config: TrainConfig):
+def open_session(model: TrainingGraph, train_split: Split, threads: int = 0):
     """A Session on `model.graph` with variables initialised and the training rows loaded into the graph."""
     enable_determinism()
-    session = tf1.Session(graph=model.graph, config=session_config(config.threads))
+    session = tf1.Session(graph=model.graph, config=session_config(threads))
     session.run(model.initializer)
     session.run(model.data["initializer"], {
         model.data["images_source"]: train_split.images,
@@ -242,7 +235,7 @@ def train(
 
     Args:
         model: from `build_training_graph` (or built step by step and wrapped in TrainingGraph).
-        data: the splits; `config.limit` caps the training rows used.
+        data: the splits; the first `model.num_examples` training rows are used.
         progress: show a tqdm bar (a widget in Jupyter, text in a terminal) and one line per epoch.
         run_dir: TensorBoard run folder; a fresh one under `config.log_dir` when None.
         epoch_callback: optional ``f(session, record)`` called after each epoch (benchmarks use it to
@@ -251,15 +244,16 @@ def train(
     Returns:
         TrainResult with the history and the accuracies of the restored best weights.
     """
-    train_split = data.train if config.limit is None else Split(
-        data.train.images[: config.limit], data.train.labels[: config.limit]
-    )
+    train_split = data.train.head(model.num_examples)
     run_dir = Path(run_dir) if run_dir else new_run_dir(config.log_dir)
-    checkpoint_prefix = str(run_dir / "checkpoints" / "best")
+    checkpoint_dir = run_dir / "checkpoints"
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    model.network.save(checkpoint_dir)  # with it, the checkpoint can be exported on its own
+    checkpoint_prefix = str(checkpoint_dir / "best")
     rng = np.random.default_rng(config.seed)
-    steps_per_epoch = -(-len(train_split) // config.batch_size)
+    steps_per_epoch = config.steps_per_epoch(len(train_split))
 
-    with open_session(model, train_split, config) as session:
+    with open_session(model, train_split, config.threads) as session:
         logger = TensorBoardLogger(run_dir, model.graph)
         logger.log_input_images(session, model, first_batch=np.arange(min(8, len(train_split)), dtype=np.int32))
         history: list[EpochRecord] = []
@@ -300,6 +294,9 @@ def train(
                     bar.write(f"early stop: no better validation accuracy for {config.patience} epochs")
                 break
         train_seconds = time.perf_counter() - started
+        if stopped_early:  # a finished run, not a failed one: the bar ends full, at the steps really run
+            bar.total = bar.n
+            bar.set_description(f"training (stopped early after {len(history)} of {config.epochs} epochs)")
         bar.close()
         logger.close()
 
@@ -311,6 +308,7 @@ def train(
         history=history, best_epoch=best_epoch, validation_accuracy=validation_accuracy,
         test_accuracy=test_accuracy, test_probabilities=test_probabilities, train_seconds=train_seconds,
         checkpoint=checkpoint_prefix, run_dir=run_dir, stopped_early=stopped_early, config=config,
+        training_rows=len(train_split),
     )
 
 
@@ -323,35 +321,7 @@ def _epoch_line(record: EpochRecord, epochs: int, improved: bool) -> str:
     )
 
 
-def export_result(result: TrainResult, data: MnistData, export_base: str | Path | None = None) -> Path:
-    """Export the run's best weights as the next ``SavedModel/<N>`` with a JSON record of the run.
-
-    The record holds the parameters, the SHA-256 of the four CSVs, the validation and test accuracy,
-    the training time and the per-epoch history.
-    """
-    from digitnet.export import export_saved_model
-
-    config = result.config
-    record = {
-        "validation_accuracy": result.validation_accuracy,
-        "test_accuracy": result.test_accuracy,
-        "test_examples": len(data.test),
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
-        "stopped_early": result.stopped_early,
-        "training_seconds": round(result.train_seconds, 2),
-        "data_checksums_sha256": data.checksums(),
-        "tensorboard_run": str(result.run_dir),
-        "history": result.history_columns(),
-    }
-    return export_saved_model(result.checkpoint, config, export_base or config.export_dir, record)
-
-
 def run_training(config: TrainConfig, progress: bool = True, data: MnistData | None = None) -> TrainResult:
     """Load the CSVs (unless `data` is given), build the graph and train: what `digitnet train` does."""
-    from digitnet.data import load_mnist
-
     data = data or load_mnist(config.data_dir, config.validation_size)
-    rows = len(data.train) if config.limit is None else min(config.limit, len(data.train))
-    model = build_training_graph(config, rows, steps_per_epoch=-(-rows // config.batch_size))
-    return train(model, data, config, progress=progress)
+    return train(build_training_graph(config, len(data.train)), data, config, progress=progress)

@@ -33,7 +33,8 @@ def tiny_config(tmp: Path, mnist: Path, **changes) -> TrainConfig:
 def trained_export(tmp_path_factory, mnist_dir):
     """Train the tiny MLP once per session and export it. Returns (export_dir, TrainResult, data)."""
     from digitnet.data import load_mnist
-    from digitnet.training import export_result, run_training
+    from digitnet.export import export_result
+    from digitnet.training import run_training
 
     tmp = tmp_path_factory.mktemp("trained")
     config = tiny_config(tmp, mnist_dir, epochs=4)

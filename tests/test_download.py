@@ -154,9 +154,8 @@ def test_pip_failure_is_reported_in_one_line(tmp_path, monkeypatch):
 def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
     destination = tmp_path / "digit_xtest.csv"
 
-    def explode(self, path, **kwargs):
-        with open(path, "w") as handle:
-            handle.write("0,0,")
+    def explode(self, stream, **kwargs):
+        stream.write(b"0,0,")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(download.pd.DataFrame, "to_csv", explode)

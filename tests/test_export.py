@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -13,7 +14,8 @@ from conftest import tiny_config
 from digitnet import export as ex
 from digitnet._tf import tf
 from digitnet.errors import DigitnetError
-from digitnet.model import SavedModelClassifier, resolve_model_dir
+from digitnet.model import SavedModelClassifier
+from digitnet.versions import latest_version, resolve_model_dir
 
 
 def test_export_contract_signature(trained_export):
@@ -61,10 +63,10 @@ def test_record_beside_the_model(trained_export):
 def test_two_exports_make_versions_1_and_2(tmp_path, trained_export):
     _, result, _ = trained_export
     base = tmp_path / "SavedModel"
-    first = ex.export_saved_model(result.checkpoint, result.config, base)
-    second = ex.export_saved_model(result.checkpoint, result.config, base)
+    first = ex.export_checkpoint(result.checkpoint_dir, base)
+    second = ex.export_checkpoint(result.checkpoint_dir, base)
     assert (first.name, second.name) == ("1", "2")
-    assert ex.latest_version(base) == second and resolve_model_dir(None, base) == second
+    assert latest_version(base) == second and resolve_model_dir(None, base) == second
     assert resolve_model_dir(base) == second and resolve_model_dir(first) == first
     assert sorted(p.name for p in base.iterdir()) == ["1", "2"]  # no temporary folders left
 
@@ -74,27 +76,27 @@ def test_failure_during_export_leaves_no_numbered_folder(tmp_path, trained_expor
     base = tmp_path / "SavedModel"
     original = ex._write_saved_model
 
-    def crash_after_writing(target, checkpoint, config):
-        original(target, checkpoint, config)
+    def crash_after_writing(target, checkpoint, network):
+        original(target, checkpoint, network)
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ex, "_write_saved_model", crash_after_writing)
     with pytest.raises(RuntimeError, match="disk full"):
-        ex.export_saved_model(result.checkpoint, result.config, base)
+        ex.export_checkpoint(result.checkpoint_dir, base)
     assert list(base.iterdir()) == []
     with pytest.raises(DigitnetError, match="no exported model"):
-        ex.latest_version(base)
+        latest_version(base)
 
 
 def test_cnn_exports_under_the_same_signature(tmp_path, mnist_dir):
     from digitnet.data import load_mnist
-    from digitnet.training import export_result, run_training
+    from digitnet.training import run_training
 
     config = tiny_config(tmp_path, mnist_dir, architecture="cnn", hidden_units=(16,), conv_filters=(4, 8),
                          epochs=2)
     data = load_mnist(mnist_dir, 100)
     result = run_training(config, progress=False, data=data)
-    export_dir = export_result(result, data)
+    export_dir = ex.export_result(result, data)
     with SavedModelClassifier(export_dir) as classifier:
         assert sorted(classifier.tensor_names) == ["classes", "images", "probabilities"]
         assert classifier.accuracy(data.test.images, data.test.labels) == result.test_accuracy
@@ -116,3 +118,20 @@ def test_saved_model_cli_can_show_the_signature(trained_export):
     assert shown.returncode == 0, shown.stderr[-500:]
     assert "inputs['images']" in shown.stdout and "outputs['classes']" in shown.stdout
     assert "tensorflow/serving/predict" in shown.stdout
+
+
+def test_a_checkpoint_folder_alone_exports_the_same_model(tmp_path, trained_export):
+    export_dir, result, data = trained_export
+    folder = tmp_path / "copied-checkpoints"
+    shutil.copytree(result.checkpoint_dir, folder)  # the run's folder on its own, away from the run
+    assert (folder / "network.json").exists() and (folder / ex.RECORD_NAME).exists()
+    again = ex.export_checkpoint(folder, tmp_path / "SavedModel")
+    with SavedModelClassifier(again) as classifier:
+        assert classifier.accuracy(data.test.images, data.test.labels) == result.test_accuracy
+    assert ex.read_record(again)["test_accuracy"] == ex.read_record(export_dir)["test_accuracy"]
+    assert ex.read_record(again)["network"] == result.config.network.to_dict()
+
+
+def test_a_folder_without_network_description_is_refused(tmp_path):
+    with pytest.raises(DigitnetError, match="network.json"):
+        ex.export_checkpoint(tmp_path, tmp_path / "SavedModel")

@@ -8,6 +8,8 @@ from synthetic import synthetic_digits
 
 from digitnet import graph as dg
 from digitnet._tf import tf, tf1
+from digitnet.config import NetworkSpec
+from digitnet.errors import DigitnetError
 
 
 def build(architecture="mlp", hidden=(64, 32), conv_filters=(4, 8)):
@@ -15,7 +17,8 @@ def build(architecture="mlp", hidden=(64, 32), conv_filters=(4, 8)):
     with graph.as_default():
         tf1.set_random_seed(3)
         images, labels, dropout_rate = dg.placeholder_inputs()
-        logits = dg.inference(images, hidden, dropout_rate, architecture, seed=3, conv_filters=conv_filters)
+        network = NetworkSpec(architecture, hidden, conv_filters)
+        logits = dg.inference(images, network, dropout_rate, seed=3)
         loss = dg.loss(logits, labels)
         train_op, global_step, _ = dg.training(loss, 1e-2)
         accuracy, correct = dg.evaluation(logits, labels)
@@ -56,9 +59,8 @@ def test_building_twice_in_fresh_graphs_does_not_clash():
 
 
 def test_unknown_architecture_is_refused():
-    with tf.Graph().as_default(), pytest.raises(ValueError, match="architecture"):
-        images, _, _ = dg.placeholder_inputs()
-        dg.inference(images, (8,), None, "transformer")
+    with pytest.raises(DigitnetError, match="architecture"):
+        NetworkSpec("transformer", (8,))
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "cnn"])

@@ -23,10 +23,12 @@ from digitnet.images import (
     PreparedImage,
     naive_resize_and_invert,
     open_image,
+    opening,
     preparation_steps,
     prepare_image,
     prepare_images,
 )
+from digitnet.images.ink import crop_box
 
 # ---------------------------------------------------------------------------------------------------
 # Drawing digits
@@ -274,7 +276,7 @@ def test_thicken_strokes_only_thin_ones():
 def test_crop_box_is_the_ink_bounding_box():
     mask = np.zeros((50, 60), dtype=bool)
     mask[10:20, 30:41] = True
-    assert images.crop_box(mask) == (10, 20, 30, 41)
+    assert crop_box(mask) == (10, 20, 30, 41)
 
 
 def test_digit_is_cropped_wherever_it_is(reference):
@@ -598,7 +600,7 @@ def test_decompression_bomb_refused_quickly_from_the_header(tmp_path, side):
 def test_file_larger_than_the_limit_is_not_read(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     path.write_bytes(encode(draw_seven(), "PNG"))
-    monkeypatch.setattr(images, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(opening, "MAX_FILE_BYTES", 100)
     message = refused(path)
     assert message.startswith(str(path)) and "too large" in message
 
