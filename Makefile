@@ -48,10 +48,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 samples: data-if-missing
-	$(BIN)/python scripts/make_samples.py
+	$(BIN)/python -m tools.make_samples
 
 user-images: data-if-missing
-	$(BIN)/python scripts/make_user_images.py --out build/user_images
+	$(BIN)/python -m tools.make_user_images --out build/user_images
 
 bench: data-if-missing
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "PyTorch could not be installed: its rows will be skipped"

@@ -1,4 +1,4 @@
-"""Tests for digitnet.synth and the two scripts that use it, on made-up digits (CI has no MNIST data)."""
+"""Tests for tools.mnist_redrawn and the two generators that use it, on made-up digits (CI has no MNIST data)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from digitnet import synth
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+from tools import ink_and_paper, mnist_redrawn
 
 
 def fake_digit(shape: str = "ring", shift: int = 0) -> np.ndarray:
@@ -29,7 +27,7 @@ def fake_digit(shape: str = "ring", shift: int = 0) -> np.ndarray:
 
 def encode(image: Image.Image, save_kwargs: dict) -> bytes:
     buffer = io.BytesIO()
-    synth.save(image, save_kwargs, buffer)
+    mnist_redrawn.save(image, save_kwargs, buffer)
     return buffer.getvalue()
 
 
@@ -40,8 +38,8 @@ def reopen(data: bytes) -> Image.Image:
 
 
 # Every kind once, plus every odd format, rendered once for the whole module (rendering is the slow part).
-CASES = [(kind, None) for kind in synth.KINDS if kind != "odd_formats"] + [
-    ("odd_formats", variant) for variant in synth.ODD_FORMATS
+CASES = [(kind, None) for kind in mnist_redrawn.KINDS if kind != "odd_formats"] + [
+    ("odd_formats", variant) for variant in mnist_redrawn.ODD_FORMATS
 ]
 
 
@@ -50,7 +48,7 @@ def rendered() -> dict:
     """(kind, variant) -> (image, save_kwargs, file bytes), all with seed 0 on the ring digit."""
     out = {}
     for kind, variant in CASES:
-        image, save_kwargs = synth.render(kind, fake_digit("ring"), np.random.default_rng(0), variant=variant)
+        image, save_kwargs = mnist_redrawn.render(kind, fake_digit("ring"), np.random.default_rng(0), variant=variant)
         out[kind, variant] = (image, save_kwargs, encode(image, save_kwargs))
     return out
 
@@ -94,18 +92,18 @@ def test_the_digit_is_not_centred_and_scaled_like_mnist(rendered):
 
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(rendered):
     for kind, variant in CASES:
-        again = synth.render(kind, fake_digit("ring"), np.random.default_rng(0), variant=variant)
+        again = mnist_redrawn.render(kind, fake_digit("ring"), np.random.default_rng(0), variant=variant)
         assert encode(*again) == rendered[kind, variant][2], kind
-    other = synth.render("photo", fake_digit("ring"), np.random.default_rng(1))
+    other = mnist_redrawn.render("photo", fake_digit("ring"), np.random.default_rng(1))
     assert encode(*other) != rendered["photo", None][2]
 
 
 def test_phone_exif_stores_turned_pixels_with_the_matching_orientation_tag():
     for seed in range(4):
-        stored, save_kwargs = synth.render("phone_exif", fake_digit("bar"), np.random.default_rng(seed))
-        upright, _ = synth.render("photo", fake_digit("bar"), np.random.default_rng(seed))
+        stored, save_kwargs = mnist_redrawn.render("phone_exif", fake_digit("bar"), np.random.default_rng(seed))
+        upright, _ = mnist_redrawn.render("photo", fake_digit("bar"), np.random.default_rng(seed))
         reopened = reopen(encode(stored, save_kwargs))
-        orientation = reopened.getexif().get(synth.EXIF_ORIENTATION)
+        orientation = reopened.getexif().get(mnist_redrawn.EXIF_ORIENTATION)
         assert orientation in (3, 6, 8)
         shown = np.asarray(ImageOps.exif_transpose(reopened).convert("L"), np.float32)
         expected = np.asarray(upright.convert("L"), np.float32)
@@ -156,42 +154,42 @@ def test_odd_formats_cover_the_formats_people_send(rendered):
     assert (la.format, la.mode) == ("PNG", "LA")
     # A running index cycles through the formats.
     assert [
-        synth.render("odd_formats", fake_digit("bar"), np.random.default_rng(0), variant=i)[1]["variant"]
-        for i in range(len(synth.ODD_FORMATS) + 1)
-    ] == [*synth.ODD_FORMATS, synth.ODD_FORMATS[0]]
+        mnist_redrawn.render("odd_formats", fake_digit("bar"), np.random.default_rng(0), variant=i)[1]["variant"]
+        for i in range(len(mnist_redrawn.ODD_FORMATS) + 1)
+    ] == [*mnist_redrawn.ODD_FORMATS, mnist_redrawn.ODD_FORMATS[0]]
 
 
-@pytest.mark.parametrize("kind", synth.KINDS)
+@pytest.mark.parametrize("kind", mnist_redrawn.KINDS)
 def test_file_names_carry_label_and_kind(kind):
     for label in range(10):
         for variant in (None, "la_png"):
             for index in (None, 7):
-                name = synth.file_name(label, kind, "png", variant=variant, index=index)
-                assert synth.parse_name(Path("some/folder") / name) == (label, kind)
+                name = mnist_redrawn.file_name(label, kind, "png", variant=variant, index=index)
+                assert mnist_redrawn.parse_name(Path("some/folder") / name) == (label, kind)
                 assert name.split("-", 1)[0] == str(label)
 
 
 def test_bad_digits_and_kinds_are_refused():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="784"):
-        synth.render("photo", np.zeros((10, 10), np.uint8), rng)
+        mnist_redrawn.render("photo", np.zeros((10, 10), np.uint8), rng)
     with pytest.raises(ValueError, match="blank"):
-        synth.render("photo", np.zeros(784, np.uint8), rng)
+        mnist_redrawn.render("photo", np.zeros(784, np.uint8), rng)
     with pytest.raises(ValueError, match="unknown kind"):
-        synth.render("hologram", fake_digit(), rng)
+        mnist_redrawn.render("hologram", fake_digit(), rng)
     with pytest.raises(ValueError, match="variant"):
-        synth.render("odd_formats", fake_digit(), rng, variant="tiff")
+        mnist_redrawn.render("odd_formats", fake_digit(), rng, variant="tiff")
 
 
 def test_count_pieces_and_centre_line_keep_topology():
-    ring = np.asarray(synth.ink_mask(fake_digit("ring"), 0.4, scale=4)) > 0.5
-    line = synth.centre_line(ring)
-    assert synth.count_pieces(ring) == synth.count_pieces(line) == 1
+    ring = np.asarray(ink_and_paper.ink_mask(fake_digit("ring"), 0.4, scale=4)) > 0.5
+    line = ink_and_paper.centre_line(ring)
+    assert ink_and_paper.count_pieces(ring) == ink_and_paper.count_pieces(line) == 1
     assert line.sum() < 0.3 * ring.sum(), "thinned to a line"
     two = np.zeros((20, 20), bool)
     two[2:5, 2:18] = True
     two[10:18, 9] = True
-    assert synth.count_pieces(two) == 2
+    assert ink_and_paper.count_pieces(two) == 2
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -199,10 +197,7 @@ def test_count_pieces_and_centre_line_keep_topology():
 
 
 def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(f"script_{name}", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"tools.{name}")
 
 
 @pytest.fixture(scope="module")
@@ -229,13 +224,13 @@ def test_make_user_images_writes_a_balanced_labelled_set(fake_mnist, tmp_path, c
     with open(out / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["file", "label", "kind", "mnist_test_row", "variant"]
-    assert len(rows) == 2 * len(synth.KINDS)
-    assert {row["kind"] for row in rows} == set(synth.KINDS)
+    assert len(rows) == 2 * len(mnist_redrawn.KINDS)
+    assert {row["kind"] for row in rows} == set(mnist_redrawn.KINDS)
     test_rows = [int(row["mnist_test_row"]) for row in rows]
     assert len(set(test_rows)) == len(test_rows), "no MNIST row used twice"
     fake_labels = np.repeat(np.arange(10), 6)
     for row in rows:
-        assert synth.parse_name(row["file"]) == (int(row["label"]), row["kind"])
+        assert mnist_redrawn.parse_name(row["file"]) == (int(row["label"]), row["kind"])
         assert fake_labels[int(row["mnist_test_row"])] == int(row["label"])
         Image.open(out / row["file"]).load()
     assert sorted(p.name for p in out.iterdir()) == sorted([row["file"] for row in rows] + ["labels.csv"])
@@ -251,9 +246,9 @@ def test_make_samples_covers_every_digit_and_kind_deterministically(fake_mnist, 
     printed = capsys.readouterr().out
     names = sorted(p.name for p in out.iterdir())
     assert len(names) == len(script.SAMPLES) and all(name in printed for name in names)
-    parsed = [synth.parse_name(name) for name in names]
+    parsed = [mnist_redrawn.parse_name(name) for name in names]
     assert {label for label, _ in parsed} == set(range(10))
-    assert {kind for _, kind in parsed} == set(synth.KINDS)
+    assert {kind for _, kind in parsed} == set(mnist_redrawn.KINDS)
     assert sum(p.stat().st_size for p in out.iterdir()) < 1_500_000
 
 

@@ -1,9 +1,9 @@
 """Write the sample images in MNIST/samples/: MNIST test digits re-drawn the way people send them.
 
 Usage:
-    python scripts/make_samples.py [--data MNIST] [--out MNIST/samples]
+    python -m tools.make_samples [--data MNIST] [--out MNIST/samples]
 
-Each file name carries the true label and the kind of rendering (see `digitnet.synth`), e.g.
+Each file name carries the true label and the kind of rendering (see `tools.mnist_redrawn`), e.g.
 ``7-photo.jpg`` or ``3-odd_formats-animated_gif.gif``; the label is the text before the first '-'.
 Every digit 0-9 appears, and every kind and odd format. The output is deterministic: the same MNIST
 files give byte-identical images, so re-running changes nothing in git.
@@ -24,12 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):
-    # Run as `python scripts/make_samples.py` from a checkout that is not pip-installed.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digitnet import synth  # noqa: E402
-from digitnet.errors import DigitnetError  # noqa: E402
+from digitnet.errors import DigitnetError
+from tools import mnist_redrawn
 
 SEED = 20240607
 # (label, kind, odd-format variant): every digit at least once, every kind and every odd format.
@@ -82,10 +78,10 @@ def remove_stale(out: Path, keep: set[str]) -> list[str]:
     removed = []
     for path in sorted(out.iterdir()):
         try:
-            _, kind = synth.parse_name(path.name)
+            _, kind = mnist_redrawn.parse_name(path.name)
         except ValueError:
             continue
-        if path.is_file() and kind in synth.KINDS and path.name not in keep:
+        if path.is_file() and kind in mnist_redrawn.KINDS and path.name not in keep:
             path.unlink()
             removed.append(path.name)
     return removed
@@ -93,7 +89,7 @@ def remove_stale(out: Path, keep: set[str]) -> list[str]:
 
 def make_samples(data_dir: str | Path = "MNIST", out: str | Path | None = None) -> list[tuple[str, int, int]]:
     """Render `SAMPLES` into `out` (default: <data_dir>/samples). Returns (file name, bytes, test row)."""
-    test = synth.read_test_digits(data_dir)
+    test = mnist_redrawn.read_test_digits(data_dir)
     out = Path(out) if out is not None else Path(data_dir) / "samples"
     out.mkdir(parents=True, exist_ok=True)
     counts = {c: sum(1 for label, _, _ in SAMPLES if label == c) for c in range(10)}
@@ -103,7 +99,7 @@ def make_samples(data_dir: str | Path = "MNIST", out: str | Path | None = None) 
     for index, (label, kind, variant) in enumerate(SAMPLES):
         row = rows[label][used[label]]
         used[label] += 1
-        name = synth.render_to_folder(out, label, kind, test.images[row], [SEED, index], variant=variant)
+        name = mnist_redrawn.render_to_folder(out, label, kind, test.images[row], [SEED, index], variant=variant)
         written.append((name, (out / name).stat().st_size, row))
     remove_stale(out, {name for name, _, _ in written})
     return written

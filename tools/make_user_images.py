@@ -1,9 +1,9 @@
 """Build the user-like evaluation set: MNIST test digits re-drawn the way people send them.
 
 Usage:
-    python scripts/make_user_images.py [--out build/user_images] [--per-kind 40] [--seed 0] [--data MNIST]
+    python -m tools.make_user_images [--out build/user_images] [--per-kind 40] [--seed 0] [--data MNIST]
 
-Writes `per-kind` images of every kind in `digitnet.synth.KINDS` (default 10 x 40 = 400) into the output
+Writes `per-kind` images of every kind in `tools.mnist_redrawn.KINDS` (default 10 x 40 = 400) into the output
 folder, with `labels.csv` beside them: file, label, kind, mnist_test_row, variant (the file format for
 `odd_formats`, else empty). Labels cycle 0..9, so the classes are evenly represented (within every kind
 too when per-kind is a multiple of 10); the MNIST test rows of each class are drawn at random (by `seed`)
@@ -27,12 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):
-    # Run as `python scripts/make_user_images.py` from a checkout that is not pip-installed.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digitnet import synth  # noqa: E402
-from digitnet.errors import DigitnetError  # noqa: E402
+from digitnet.errors import DigitnetError
+from tools import mnist_redrawn
 
 LABELS_FILE = "labels.csv"
 COLUMNS = ("file", "label", "kind", "mnist_test_row", "variant")
@@ -48,7 +44,7 @@ def plan(labels: np.ndarray, per_kind: int, seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     queues = {c: list(rng.permutation(np.flatnonzero(labels == c))) for c in range(10)}
     entries = []
-    for kind in synth.KINDS:
+    for kind in mnist_redrawn.KINDS:
         for i in range(per_kind):
             label = len(entries) % 10
             if not queues[label]:
@@ -61,7 +57,8 @@ def plan(labels: np.ndarray, per_kind: int, seed: int) -> list[dict]:
                     "index": len(entries),
                     "label": label,
                     "kind": kind,
-                    "variant": synth.ODD_FORMATS[i % len(synth.ODD_FORMATS)] if kind == "odd_formats" else "",
+                    "variant": (mnist_redrawn.ODD_FORMATS[i % len(mnist_redrawn.ODD_FORMATS)]
+                                if kind == "odd_formats" else ""),
                     "mnist_test_row": int(queues[label].pop(0)),
                 }
             )
@@ -71,7 +68,7 @@ def plan(labels: np.ndarray, per_kind: int, seed: int) -> list[dict]:
 def _render(job: tuple) -> str:
     """Render one planned image (a module-level function, so a process pool can pickle it)."""
     out, entry, digit, seed = job
-    return synth.render_to_folder(
+    return mnist_redrawn.render_to_folder(
         out,
         entry["label"],
         entry["kind"],
@@ -102,7 +99,7 @@ def make_user_images(
     jobs: int | None = None,
 ) -> list[dict]:
     """Render the set into `out` and write labels.csv; returns the rows of labels.csv."""
-    test = synth.read_test_digits(data_dir)
+    test = mnist_redrawn.read_test_digits(data_dir)
     entries = plan(test.labels, per_kind, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make_user_images: {error}", file=sys.stderr)
         return 1
     print(
-        f"wrote {len(rows)} images ({len(synth.KINDS)} kinds x {args.per_kind}) and {LABELS_FILE} to {args.out} "
+        f"wrote {len(rows)} images ({len(mnist_redrawn.KINDS)} kinds x {args.per_kind}) and {LABELS_FILE} "
+        f"to {args.out} "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0
