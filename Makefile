@@ -10,7 +10,7 @@ CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.
 TRAIN_PARAMS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv data data-if-missing run test lint lab tensorboard bench samples user-images clean
+.PHONY: help venv data data-if-missing run test lint lab tensorboard bench samples user-images yardstick fonts clean
 
 help:
 	@echo "make run    set up, prepare MNIST, train + export via the notebooks, print accuracy and predictions"
@@ -52,6 +52,18 @@ samples: data-if-missing
 
 user-images: data-if-missing
 	$(BIN)/python -m tools.make_user_images --out build/user_images
+
+# The non-MNIST yardstick (for measuring only, never for training): stroke templates and handwriting fonts.
+yardstick: fonts
+	$(BIN)/python -m tools.yardstick --out build/yardstick
+
+# The yardstick's handwriting-style fonts come from Debian packages; installed here when missing (as root).
+fonts: $(STAMP)
+	@missing="$$($(BIN)/python -c 'from tools.yardstick.fonts import missing_packages; print(*missing_packages())')"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y --no-install-recommends $$missing || (apt-get update && apt-get install -y --no-install-recommends $$missing); \
+	else echo "missing fonts (their digits are skipped): sudo apt-get install $$missing"; fi
 
 bench: data-if-missing
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt || echo "PyTorch could not be installed: its rows will be skipped"
