@@ -1,13 +1,11 @@
 """Training-time distortions of MNIST digits, built inside the TensorFlow-1 graph.
 
-A network that has only seen the 50000 training digits exactly as scanned learns their exact pixel
-positions; small random distortions of every batch (a digit written a little off-centre, tilted, larger,
-slanted, with a thicker or thinner pen, or wobblier, as in Simard et al. 2003) teach it what does not
-change a digit.
+Small random distortions of every batch (a digit off-centre, tilted, larger, slanted, with a thicker or
+thinner pen, wobblier, broken, as in Simard et al. 2003) teach the network what does not change a digit.
+Everything happens in the graph on the batch that training already gathers (its cost per epoch is in
+benchmarks/results.md):
 
-Everything happens in the graph on the batch that training already gathers, so no pixels travel through
-Python (what it costs per epoch is in benchmarks/results.md):
-
+0. gaps: some images get one or two small breaks in their strokes (a lifted pen, a skipping pencil).
 1. stroke: per image, blend towards a grey dilation (thicker pen, 3x3 max-pool) or trim the soft edges of
    the strokes (thinner pen).
 2. one sampling grid per image that combines the affine part (rotation, scale, shear, shift) with an
@@ -17,12 +15,9 @@ Python (what it costs per epoch is in benchmarks/results.md):
    quarter pixel away): one plain gather per output pixel instead of four neighbours and their weights,
    which is cheaper and looks the same.
 
-Labels are never touched: the caller passes the batch's labels through unchanged, since every distortion
-keeps the digit's identity. Augment training batches only, never validation, test or serving inputs.
-
-All randomness comes from stateful TensorFlow random ops with explicit op seeds derived from `seed` (plus
-the graph-level seed from ``tf.compat.v1.set_random_seed``), so one seed gives the same sequence of
-augmented batches in a fresh graph and session, also with ``tf.config.experimental.enable_op_determinism()``.
+Labels pass through unchanged: no distortion changes the digit. Training batches only, never validation,
+test or serving inputs. Every random op has an op seed derived from `seed`, so one seed (with the graph
+seed) gives the same batches in a fresh graph, also under op determinism.
 """
 
 from __future__ import annotations
@@ -40,7 +35,8 @@ from digitnet.errors import DigitnetError
 # Op seeds are `seed + SEED_OFFSET + k`: far from the small offsets graph.py adds to the same seed for its
 # initialisers and dropout, so no augmentation op shares a random stream with a layer.
 SEED_OFFSET = 7000
-_AFFINE_SEED, _ELASTIC_SEED, _STROKE_SEED = 1, 2, 3
+_AFFINE_SEED, _ELASTIC_SEED, _STROKE_SEED, _GAP_SEED, _GAP_PICK_SEED = 1, 2, 3, 4, 5
+_ERASERS = 1024  # break patterns to choose from: one or two small dark discs each, drawn once
 
 # Pixel centres lie at 0 .. 27, so the image rotates and scales about 13.5; MNIST puts the centre of mass
 # at the middle of the 28x28 frame, so this keeps a distorted digit roughly centred.
@@ -71,6 +67,7 @@ class AugmentConfig:
         stroke: largest pen-width change; each image draws an amount in [-stroke, stroke]: a positive
             one blends that far towards a 3x3 grey dilation (1 = a pixel wider on each side), a negative
             one trims the soft edges of the strokes (ink below 0.7 * |amount|).
+        gaps: the fraction of images whose strokes get one or two small breaks.
     """
 
     max_shift_px: float = 2.0
@@ -80,6 +77,7 @@ class AugmentConfig:
     elastic_alpha: float = 1.25
     elastic_grid: int = 4
     stroke: float = 0.4
+    gaps: float = 0.2
 
     def __post_init__(self) -> None:
         checks = [
@@ -90,6 +88,7 @@ class AugmentConfig:
             (self.elastic_alpha >= 0, "elastic_alpha must be 0 (off) or more"),
             (2 <= self.elastic_grid <= IMAGE_SIZE, f"elastic_grid must be in [2, {IMAGE_SIZE}]"),
             (0 <= self.stroke <= 1, "stroke must be in [0, 1]"),
+            (0 <= self.gaps <= 1, "gaps must be in [0, 1]"),
         ]
         for ok, message in checks:
             if not ok:
@@ -108,7 +107,7 @@ class AugmentConfig:
     @property
     def enabled(self) -> bool:
         """False when no distortion is on (the "none" preset): then there is nothing to build."""
-        return self.affine or self.elastic or self.stroke > 0
+        return self.affine or self.elastic or self.stroke > 0 or self.gaps > 0
 
     @classmethod
     def from_name(cls, name: str) -> AugmentConfig:
@@ -128,7 +127,8 @@ class AugmentConfig:
 # benchmarks/results.md compares them).
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(
-        max_shift_px=0.0, max_rotation_deg=0.0, max_scale=0.0, max_shear=0.0, elastic_alpha=0.0, stroke=0.0
+        max_shift_px=0.0, max_rotation_deg=0.0, max_scale=0.0, max_shear=0.0, elastic_alpha=0.0, stroke=0.0,
+        gaps=0.0
     ),
     "light": AugmentConfig(
         max_shift_px=1.5, max_rotation_deg=8.0, max_scale=0.08, max_shear=0.1, elastic_alpha=1.0, stroke=0.3
@@ -156,6 +156,8 @@ def augment_images(images, config: AugmentConfig, seed: int | None):
         images = tf.convert_to_tensor(images, dtype=tf.float32)
         if not config.enabled:
             return tf.identity(images, name="augmented")
+        if config.gaps > 0:
+            images = break_strokes(images, config.gaps, seed)
         planes = to_batch_last(images)
         if config.stroke > 0:
             planes = change_stroke(planes, config.stroke, _op_seed(seed, _STROKE_SEED))
@@ -179,6 +181,30 @@ def _op_seed(seed: int | None, offset: int) -> int | None:
 def _symmetric_uniform(shape, seed: int | None):
     """float32 random values in [-1, 1) of `shape` (a list that may hold a batch-size tensor)."""
     return tf1.random_uniform(shape, minval=-1.0, maxval=1.0, dtype=tf.float32, seed=seed)
+
+
+def _eraser_bank() -> np.ndarray:
+    """float32 [_ERASERS, 784]: multipliers with one or two dark discs (radius 0.9-1.6 px) in the middle
+    20x20; a disc on a stroke breaks it, one beside it does nothing."""
+    rng = np.random.default_rng(0)  # a fixed bank: which pattern an image gets is what is random
+    rows, columns = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE].astype(np.float32)
+    bank = np.ones((_ERASERS, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    for eraser in bank:
+        for _ in range(rng.integers(1, 3)):
+            y, x = rng.uniform(5, 23, 2)
+            distance = np.hypot(rows - y, columns - x)
+            eraser *= np.clip(distance - rng.uniform(0.9, 1.6), 0.0, 1.0)  # soft-edged dark disc
+    return bank.reshape(_ERASERS, IMAGE_PIXELS)
+
+
+def break_strokes(images, probability: float, seed: int | None):
+    """A random `probability` share of the images, float32 [batch, 784] in [0, 1], gets a break or two."""
+    with tf1.name_scope("gaps"):
+        batch = tf.shape(images)[:1]
+        pick = tf1.random_uniform(batch, 0, _ERASERS, dtype=tf.int32, seed=_op_seed(seed, _GAP_PICK_SEED))
+        chosen = tf1.random_uniform(batch, seed=_op_seed(seed, _GAP_SEED)) < probability
+        erasers = tf.gather(tf.constant(_eraser_bank()), pick)
+        return images * tf.where(chosen[:, tf.newaxis], erasers, tf.ones_like(erasers))
 
 
 def to_batch_last(images):
@@ -342,16 +368,11 @@ def sample_nearest(table, points):
 
 
 def preview(images_uint8, config: AugmentConfig, seed: int | None = 0, copies: int = 1) -> np.ndarray:
-    """Augment some digits outside any training graph, to look at what training will see.
-
-    Builds and runs its own small ``tf.Graph`` (graph-level seed `seed` too), so it never touches the
-    notebook's training graph.
+    """Augment some digits in a small graph of its own, to look at what training will see.
 
     Args:
         images_uint8: uint8 [n, 784] (or [n, 28, 28]) digits, 0-255.
-        config: the distortions to apply.
-        seed: the same seed gives the same pictures.
-        copies: differently distorted versions of each image.
+        seed: the same seed gives the same pictures; copies: distorted versions of each image.
 
     Returns:
         uint8 [n * copies, 784]: row ``i * copies + j`` is copy j of image i, so reshaping to

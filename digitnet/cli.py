@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,13 +41,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = args.config
     from digitnet.data import load_mnist
     from digitnet.export import export_result
-    from digitnet.training import run_training
+    from digitnet.training import build_training_graph, train, training_data
 
     data = load_mnist(config.data_dir, config.validation_size)
-    print(f"training {config.architecture} {','.join(map(str, config.hidden_units))} on "
-          f"{config.training_rows(len(data.train))} images "
-          f"(validation {len(data.validation)}, test {len(data.test)}), augment={config.augment}")
-    result = run_training(config, progress=not args.quiet, data=data)
+    started = time.perf_counter()
+    extended = training_data(config, data)
+    mnist_rows = config.training_rows(len(data.train))
+    synthesised = len(extended.train) - mnist_rows
+    print(f"training {config.architecture} {','.join(map(str, config.hidden_units))} on {mnist_rows} MNIST images"
+          f" + {synthesised} synthesised (variants, not-a-digit; {time.perf_counter() - started:.1f} s)"
+          f"; validation {len(data.validation)}, test {len(data.test)}; augment={config.augment}")
+    result = train(build_training_graph(config, len(extended.train)), extended, config, progress=not args.quiet)
     print(f"trained {len(result.history)} epochs in {result.train_seconds:.1f} s; best epoch {result.best_epoch}"
           f"{' (stopped early)' if result.stopped_early else ''}")
     print(f"validation accuracy {result.validation_accuracy:.2%}")

@@ -80,6 +80,18 @@ def _whole(value) -> int:
     return int(str(value).strip())
 
 
+def _boolean(value) -> bool:
+    """True/False from a bool or what people type: "true", "no", "1", 0 ..."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
 def _coerce(value, kind, name: str):
     """Parse one parameter to its field's type (int, float, str, int | None, tuple[int, ...])."""
     optional = isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind)
@@ -89,6 +101,8 @@ def _coerce(value, kind, name: str):
     if typing.get_origin(base) is tuple:
         return parse_int_list(value, name)
     try:
+        if base is bool:
+            return _boolean(value)
         if base is int:
             return _whole(value)
         if base is float:
@@ -97,7 +111,7 @@ def _coerce(value, kind, name: str):
                 raise ValueError("not finite")
             return number
     except (TypeError, ValueError):
-        what = "a whole number" if base is int else "a number"
+        what = {int: "a whole number", bool: "true or false"}.get(base, "a number")
         raise DigitnetError(f"invalid parameter: {name} must be {what}, got {value!r}") from None
     return str(value) if isinstance(value, os.PathLike) else value
 
@@ -111,12 +125,14 @@ class NetworkSpec:
         hidden_units: sizes of the fully connected hidden layers.
         conv_filters: channels of each convolution block (cnn only).
         kernel_size: side of every square convolution kernel (cnn only).
+        outputs: 10 (the digits) or 11 (the digits and "not a digit", trained on synthesised negatives).
     """
 
     architecture: str = "mlp"
     hidden_units: tuple[int, ...] = (1024, 512)
     conv_filters: tuple[int, ...] = (32, 64)
     kernel_size: int = 5
+    outputs: int = 10
 
     FILE_NAME: typing.ClassVar[str] = "network.json"
 
@@ -128,10 +144,17 @@ class NetworkSpec:
                                 f"got {self.architecture!r}")
         if self.kernel_size < 1:
             raise DigitnetError("invalid parameter: kernel_size must be at least 1")
+        if self.outputs not in (10, 11):
+            raise DigitnetError("invalid parameter: outputs must be 10 (digits) or 11 (digits and not a digit)")
+
+    @property
+    def has_not_digit_class(self) -> bool:
+        """Whether the network's 11th output says "not a digit"."""
+        return self.outputs == 11
 
     def to_dict(self) -> dict:
         return {"architecture": self.architecture, "hidden_units": list(self.hidden_units),
-                "conv_filters": list(self.conv_filters), "kernel_size": self.kernel_size}
+                "conv_filters": list(self.conv_filters), "kernel_size": self.kernel_size, "outputs": self.outputs}
 
     @classmethod
     def from_dict(cls, values: Mapping) -> NetworkSpec:
@@ -174,6 +197,8 @@ class TrainConfig:
     lr_decay: float = option(0.88, "learning-rate factor per epoch")
     dropout: float = option(0.0, "fraction of hidden units dropped while training (0 = none)")
     augment: str = option("light", "random distortions of training images", choices=AUGMENT_PRESETS)
+    variants: bool = option(True, "add copies of training 1s with a flag (and base) and 7s with a crossbar")
+    negatives: float = option(0.1, "synthesised not-a-digit images per training row (0 = no 'not a digit' class)")
     patience: int = option(8, "stop after this many epochs without a better validation accuracy (0 = never)")
     seed: int = option(42, "graph, op and shuffling seed: the same seed gives the same model")
     threads: int = option(0, "CPU threads for TensorFlow's kernels (0 = one per core)")
@@ -199,6 +224,7 @@ class TrainConfig:
             (self.learning_rate > 0, "learning_rate must be positive"),
             (0 < self.lr_decay <= 1, "lr_decay must be in (0, 1]"),
             (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
+            (0 <= self.negatives <= 1, "negatives must be in [0, 1]"),
             (self.patience >= 0, "patience must be 0 (off) or more"),
             (self.threads >= 0, "threads must be 0 (all cores) or more"),
             (self.limit is None or self.limit >= 1, "limit must be at least 1"),
@@ -211,7 +237,8 @@ class TrainConfig:
     @property
     def network(self) -> NetworkSpec:
         """The network part of the settings."""
-        return NetworkSpec(self.architecture, self.hidden_units, self.conv_filters)
+        outputs = 11 if self.negatives else 10
+        return NetworkSpec(self.architecture, self.hidden_units, self.conv_filters, outputs=outputs)
 
     def training_rows(self, available: int) -> int:
         """How many training rows the run uses: all `available`, or the first `limit`."""

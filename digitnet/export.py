@@ -9,7 +9,8 @@ The serving graph is built fresh from the `NetworkSpec` saved beside the checkpo
 training data, no optimiser state), so a checkpoint folder can be exported on its own, and its weights
 are restored from that checkpoint. Contract: tag ``serve``, signature ``serving_default`` with method
 ``tensorflow/serving/predict``, input ``images`` float32 [-1, 784] in [0, 1], outputs ``probabilities``
-float32 [-1, 10] and ``classes`` int64 [-1].
+float32 [-1, 10] (over the ten digits) and ``classes`` int64 [-1]; a network with the "not a digit" class
+adds the output ``not_digit`` float32 [-1], the probability that an image is not a digit at all.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # only for annotations: loading a model for prediction need n
 
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
-OUTPUT_KEYS = ("probabilities", "classes")
+OUTPUT_KEYS = ("probabilities", "classes")  # always there; "not_digit" too when the network has that class
 RECORD_NAME = "digitnet.json"
 CHECKPOINT_PREFIX = "best"  # the Saver checkpoint inside a run's checkpoints folder
 
@@ -45,7 +46,7 @@ def build_serving_graph(network: NetworkSpec):
     """A fresh graph holding only what serving needs.
 
     Returns:
-        (graph, images, probabilities, classes) with images float32 [None, 784].
+        (graph, images, outputs) with images float32 [None, 784] and outputs `graph.prediction_outputs`.
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -54,17 +55,17 @@ def build_serving_graph(network: NetworkSpec):
         tf1.set_random_seed(0)
         images, _, _ = dg.placeholder_inputs()
         logits = dg.inference(images, network, dropout_rate=None, seed=None)
-        probabilities, classes = dg.prediction_outputs(logits)
-    return graph, images, probabilities, classes
+        outputs = dg.prediction_outputs(logits)
+    return graph, images, outputs
 
 
 def _write_saved_model(target: Path, checkpoint_prefix: str, network: NetworkSpec) -> None:
-    graph, images, probabilities, classes = build_serving_graph(network)
+    graph, images, outputs = build_serving_graph(network)
     with tf1.Session(graph=graph, config=session_config()) as session:
         tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint_prefix)
         signature = tf1.saved_model.signature_def_utils.predict_signature_def(
             inputs={INPUT_KEY: images},
-            outputs={"probabilities": probabilities, "classes": classes},
+            outputs=outputs,
         )
         builder = tf1.saved_model.Builder(str(target))
         builder.add_meta_graph_and_variables(
@@ -85,7 +86,7 @@ def run_record(result: TrainResult, data: MnistData) -> dict:
         "python_version": platform.python_version(),
         "parameters": result.config.to_dict(),
         "network": result.config.network.to_dict(),
-        "signature": describe_contract(),
+        "signature": describe_contract(result.config.network),
         "validation_accuracy": result.validation_accuracy,
         "test_accuracy": result.test_accuracy,
         "test_examples": len(data.test),
@@ -134,22 +135,24 @@ def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "Sav
     try:
         model_dir = staging / "model"
         _write_saved_model(model_dir, str(prefix), network)
-        facts = {**record, "network": network.to_dict(), "signature": describe_contract()}
+        facts = {**record, "network": network.to_dict(), "signature": describe_contract(network)}
         (model_dir / RECORD_NAME).write_text(json.dumps(facts, indent=2) + "\n")
         return publish(model_dir, base)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def describe_contract() -> dict:
+def describe_contract(network: NetworkSpec) -> dict:
     """The signature contract as recorded in the JSON beside every export."""
+    outputs = {"probabilities": {"dtype": "float32", "shape": [-1, 10]}, "classes": {"dtype": "int64", "shape": [-1]}}
+    if network.has_not_digit_class:
+        outputs["not_digit"] = {"dtype": "float32", "shape": [-1]}
     return {
         "tag": "serve",
         "signature": SIGNATURE_KEY,
         "method": "tensorflow/serving/predict",
         "inputs": {INPUT_KEY: {"dtype": "float32", "shape": [-1, 784], "range": [0, 1]}},
-        "outputs": {"probabilities": {"dtype": "float32", "shape": [-1, 10]},
-                    "classes": {"dtype": "int64", "shape": [-1]}},
+        "outputs": outputs,
     }
 
 

@@ -130,7 +130,8 @@ def dense_layer(inputs, units: int, name: str, seed: int | None, activation=tf.n
         return activation(output) if activation is not None else output
 
 
-def mlp_inference(images, hidden_units: Sequence[int], dropout_rate=None, seed: int | None = None):
+def mlp_inference(images, hidden_units: Sequence[int], dropout_rate=None, seed: int | None = None,
+                  outputs: int = NUM_CLASSES):
     """Fully connected network: ``hidden1 .. hiddenN`` (ReLU, dropout) then ``softmax_linear``.
 
     Args:
@@ -138,15 +139,16 @@ def mlp_inference(images, hidden_units: Sequence[int], dropout_rate=None, seed: 
         hidden_units: sizes of the hidden layers, e.g. (512, 256).
         dropout_rate: scalar tensor (or None for no dropout ops at all).
         seed: base for the op-level seeds of initialisers and dropout.
+        outputs: 10, or 11 with "not a digit" as the last class.
 
     Returns:
-        logits: float32 [batch, 10], unscaled (softmax is applied by the loss and at serving).
+        logits: float32 [batch, outputs], unscaled (softmax is applied by the loss and at serving).
     """
     hidden = images
     for index, units in enumerate(hidden_units, start=1):
         hidden = dense_layer(hidden, units, f"hidden{index}", _op_seed(seed, index))
         hidden = _dropout(hidden, dropout_rate, _op_seed(seed, 100 + index))
-    return dense_layer(hidden, NUM_CLASSES, "softmax_linear", _op_seed(seed, 99), activation=None)
+    return dense_layer(hidden, outputs, "softmax_linear", _op_seed(seed, 99), activation=None)
 
 
 def conv_layer(inputs, filters: int, kernel: int, name: str, seed: int | None):
@@ -181,7 +183,7 @@ def cnn_inference(images, network: NetworkSpec, dropout_rate=None, seed: int | N
         feature_map = conv_layer(feature_map, filters, network.kernel_size, f"conv{index}", seed_of_block)
     size = int(feature_map.shape[1]) * int(feature_map.shape[2]) * int(feature_map.shape[3])
     flat = tf.reshape(feature_map, [-1, size])
-    return mlp_inference(flat, network.hidden_units, dropout_rate, seed)
+    return mlp_inference(flat, network.hidden_units, dropout_rate, seed, network.outputs)
 
 
 def inference(images, network: NetworkSpec, dropout_rate=None, seed: int | None = None):
@@ -193,7 +195,7 @@ def inference(images, network: NetworkSpec, dropout_rate=None, seed: int | None 
     """
     if network.architecture == "cnn":
         return cnn_inference(images, network, dropout_rate, seed)
-    return mlp_inference(images, network.hidden_units, dropout_rate, seed)
+    return mlp_inference(images, network.hidden_units, dropout_rate, seed, network.outputs)
 
 
 def loss(logits, labels):
@@ -245,11 +247,23 @@ def evaluation(logits, labels):
     return accuracy, correct
 
 
-def prediction_outputs(logits):
-    """Serving outputs: probabilities float32 [batch, 10] and classes int64 [batch]."""
-    probabilities = tf.nn.softmax(logits, name="probabilities")
-    classes = tf.argmax(logits, axis=1, name="classes")
-    return probabilities, classes
+def prediction_outputs(logits) -> dict:
+    """Serving outputs, from logits float32 [batch, 10 or 11].
+
+    Returns a dict of tensors:
+        probabilities: float32 [batch, 10], the digits' probabilities (summing to 1 over the ten digits).
+        classes: int64 [batch], the most probable digit.
+        not_digit: float32 [batch], only with an 11th output: the probability that the image is not a
+            digit at all (the digits' probabilities then say which digit, if it is one).
+    """
+    digit_logits = logits[:, :NUM_CLASSES]
+    outputs = {
+        "probabilities": tf.nn.softmax(digit_logits, name="probabilities"),
+        "classes": tf.argmax(digit_logits, axis=1, name="classes"),
+    }
+    if logits.shape[-1] == NUM_CLASSES + 1:
+        outputs["not_digit"] = tf.identity(tf.nn.softmax(logits)[:, NUM_CLASSES], name="not_digit")
+    return outputs
 
 
 def model_variables(graph=None):

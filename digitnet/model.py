@@ -55,32 +55,41 @@ class SavedModelClassifier:
                 self.session.close()
                 raise DigitnetError(f"{self.export_dir}: signature lacks '{key}'")
         self.images = self.graph.get_tensor_by_name(self.tensor_names[INPUT_KEY])
-        self.probabilities = self.graph.get_tensor_by_name(self.tensor_names["probabilities"])
-        self.classes = self.graph.get_tensor_by_name(self.tensor_names["classes"])
+        # The outputs this model has: probabilities and classes always, not_digit when it was trained for it.
+        self.outputs = {key: self.graph.get_tensor_by_name(self.tensor_names[key])
+                        for key in ("probabilities", "classes", "not_digit") if key in self.tensor_names}
         self.record = read_record(self.export_dir)
         self.graph.finalize()  # nothing may be added by accident: every call reuses the same ops
 
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Classify images.
+    @property
+    def knows_not_digit(self) -> bool:
+        """Whether the model has the "not a digit" output."""
+        return "not_digit" in self.outputs
+
+    def run(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """All of the model's outputs for `images`.
 
         Args:
             images: float32 [n, 784] in [0, 1] (uint8 0-255 is accepted and divided by 255).
 
         Returns:
-            probabilities float32 [n, 10] and classes int64 [n].
+            probabilities float32 [n, 10], classes int64 [n], and not_digit float32 [n] (zeros for a model
+            without that output).
         """
         images = np.asarray(images)
         if images.dtype == np.uint8:
             images = scale_pixels(images)
         images = images.reshape(-1, IMAGE_PIXELS).astype(np.float32, copy=False)
-        probabilities, classes = [], []
-        for start in range(0, max(len(images), 1), PREDICT_BATCH):
-            batch_probabilities, batch_classes = self.session.run(
-                [self.probabilities, self.classes], {self.images: images[start : start + PREDICT_BATCH]}
-            )
-            probabilities.append(batch_probabilities)
-            classes.append(batch_classes)
-        return np.concatenate(probabilities), np.concatenate(classes)
+        batches = [self.session.run(self.outputs, {self.images: images[start : start + PREDICT_BATCH]})
+                   for start in range(0, max(len(images), 1), PREDICT_BATCH)]
+        results = {key: np.concatenate([batch[key] for batch in batches]) for key in self.outputs}
+        results.setdefault("not_digit", np.zeros(len(images), np.float32))
+        return results
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The digits' probabilities float32 [n, 10] and the most probable digit int64 [n] (see `run`)."""
+        results = self.run(images)
+        return results["probabilities"], results["classes"]
 
     def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
         """Fraction of `images` (uint8 or float [n, 784]) classified as `labels` (int [n])."""

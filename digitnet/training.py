@@ -21,7 +21,9 @@ from digitnet._tf import session_config, tf, tf1
 from digitnet.augment import AugmentConfig, augment_images
 from digitnet.config import NetworkSpec, TrainConfig
 from digitnet.data import MnistData, Split, load_mnist, scale_pixels
+from digitnet.negatives import not_digits
 from digitnet.tensorboard import TensorBoardLogger, new_run_dir
+from digitnet.variants import handwriting_variants
 
 EVAL_BATCH = 5000  # rows per evaluation run: large batches keep the matrix multiplies efficient
 
@@ -37,14 +39,14 @@ class TrainingGraph:
     labels: object  # int64 [None]
     dropout_rate: object  # float32 scalar, 0.0 unless fed
     data: dict  # from graph.training_inputs: sources, initializer, batch_indices
-    logits: object  # float32 [None, 10]
+    logits: object  # float32 [None, 10 or 11]
     loss: object  # float32 scalar
     train_op: object
     global_step: object
     learning_rate: object
     accuracy: object  # float32 scalar
     correct: object  # int32 scalar
-    probabilities: object  # float32 [None, 10]
+    outputs: dict  # graph.prediction_outputs: probabilities [None, 10], classes, not_digit (11 outputs only)
     saver: object = None
     initializer: object = None
     histograms: object = None
@@ -65,14 +67,34 @@ class TrainingGraph:
         return self
 
 
-def build_training_graph(config: TrainConfig, available_rows: int) -> TrainingGraph:
+def training_data(config: TrainConfig, data: MnistData) -> MnistData:
+    """The splits as this run trains on them: the first `config.limit` training rows (all by default), plus
+    the synthesised handwriting variants (`variants`) and not-a-digit images (`negatives`), shuffled in.
+
+    Deterministic for a given seed. Validation and test stay MNIST's own.
+    """
+    rng = np.random.default_rng([config.seed, 1])
+    train = data.train.head(config.training_rows(len(data.train)))
+    parts = [train]
+    if config.variants:
+        parts.append(handwriting_variants(train, rng))
+    if config.negatives:
+        parts.append(not_digits(round(config.negatives * len(train)), train, rng))
+    if len(parts) == 1:
+        return MnistData(train, data.validation, data.test, data.files)
+    order = rng.permutation(sum(len(part) for part in parts))
+    images = np.concatenate([part.images for part in parts])[order]
+    labels = np.concatenate([part.labels for part in parts])[order]
+    return MnistData(Split(images, labels), data.validation, data.test, data.files)
+
+
+def build_training_graph(config: TrainConfig, rows: int) -> TrainingGraph:
     """Build the whole training graph for `config` in a fresh ``tf.Graph``.
 
     Args:
-        available_rows: rows in the training split; the graph holds the first `config.training_rows` of
-            them, and the learning rate decays once per epoch of that many rows.
+        rows: training rows the graph holds (``len(training_data(config, data).train)``); the learning
+            rate decays once per epoch of that many rows.
     """
-    rows = config.training_rows(available_rows)
     augment_config = AugmentConfig.from_name(config.augment)
     graph = tf.Graph()
     with graph.as_default():
@@ -91,11 +113,11 @@ def build_training_graph(config: TrainConfig, available_rows: int) -> TrainingGr
             loss, config.learning_rate, config.lr_decay, config.steps_per_epoch(rows)
         )
         accuracy, correct = dg.evaluation(logits, labels)
-        probabilities = tf.nn.softmax(logits, name="probabilities")
+        outputs = dg.prediction_outputs(logits)
     return TrainingGraph(
         graph=graph, network=config.network, num_examples=rows, images=images, labels=labels,
         dropout_rate=dropout_rate, data=data, logits=logits, loss=loss, train_op=train_op, global_step=global_step,
-        learning_rate=learning_rate, accuracy=accuracy, correct=correct, probabilities=probabilities,
+        learning_rate=learning_rate, accuracy=accuracy, correct=correct, outputs=outputs,
     ).finalize()
 
 
@@ -120,7 +142,8 @@ class TrainResult:
         history: one EpochRecord per epoch run.
         best_epoch: epoch whose weights were restored (1-based).
         validation_accuracy / test_accuracy: of the restored best weights, fractions 0-1.
-        test_probabilities: float32 [n_test, 10], softmax outputs of the best weights on the test set.
+        test_probabilities: float32 [n_test, 10], the digits' probabilities of the best weights on the test set.
+        test_not_digit: float32 [n_test], their "not a digit" probability (zeros without that class).
         train_seconds: wall time of the epoch loop (graph building and data loading excluded).
         checkpoint: path prefix of the Saver checkpoint holding the best weights (``<run>/checkpoints/best``).
         run_dir: the TensorBoard run folder.
@@ -132,6 +155,7 @@ class TrainResult:
     validation_accuracy: float
     test_accuracy: float
     test_probabilities: np.ndarray
+    test_not_digit: np.ndarray
     train_seconds: float
     checkpoint: str
     run_dir: Path
@@ -174,13 +198,16 @@ def evaluate_split(session, model: TrainingGraph, split: Split) -> tuple[float, 
     return total_loss / len(split), total_correct / len(split)
 
 
-def predict_probabilities(session, model: TrainingGraph, split: Split) -> np.ndarray:
-    """Softmax outputs float32 [n, 10] of the current weights on `split`."""
-    outputs = [
-        session.run(model.probabilities, {model.images: scale_pixels(split.images[start : start + EVAL_BATCH])})
-        for start in range(0, len(split), EVAL_BATCH)
-    ]
-    return np.concatenate(outputs) if outputs else np.zeros((0, 10), np.float32)
+def predict(session, model: TrainingGraph, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """The current weights on `split`: the digits' probabilities float32 [n, 10] and the "not a digit"
+    probability float32 [n] (zeros when the network has no such class)."""
+    fetches = {key: model.outputs[key] for key in ("probabilities", "not_digit") if key in model.outputs}
+    batches = [session.run(fetches, {model.images: scale_pixels(split.images[start : start + EVAL_BATCH])})
+               for start in range(0, len(split), EVAL_BATCH)]
+    probabilities = np.concatenate([b["probabilities"] for b in batches]) if batches else np.zeros((0, 10), np.float32)
+    not_digit = np.concatenate([b["not_digit"] for b in batches]) if "not_digit" in fetches and batches else \
+        np.zeros(len(probabilities), np.float32)
+    return probabilities, not_digit
 
 
 def batch_schedule(num_examples: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -302,11 +329,12 @@ def train(
 
         model.saver.restore(session, checkpoint_prefix)
         _, validation_accuracy = evaluate_split(session, model, data.validation)
-        test_probabilities = predict_probabilities(session, model, data.test)
+        test_probabilities, test_not_digit = predict(session, model, data.test)
     test_accuracy = float(np.mean(np.argmax(test_probabilities, axis=1) == data.test.labels))
     return TrainResult(
         history=history, best_epoch=best_epoch, validation_accuracy=validation_accuracy,
-        test_accuracy=test_accuracy, test_probabilities=test_probabilities, train_seconds=train_seconds,
+        test_accuracy=test_accuracy, test_probabilities=test_probabilities, test_not_digit=test_not_digit,
+        train_seconds=train_seconds,
         checkpoint=checkpoint_prefix, run_dir=run_dir, stopped_early=stopped_early, config=config,
         training_rows=len(train_split),
     )
@@ -322,6 +350,7 @@ def _epoch_line(record: EpochRecord, epochs: int, improved: bool) -> str:
 
 
 def run_training(config: TrainConfig, progress: bool = True, data: MnistData | None = None) -> TrainResult:
-    """Load the CSVs (unless `data` is given), build the graph and train: what `digitnet train` does."""
-    data = data or load_mnist(config.data_dir, config.validation_size)
+    """Load the CSVs (unless `data` is given), add the synthesised rows, build the graph and train: what
+    `digitnet train` does."""
+    data = training_data(config, data or load_mnist(config.data_dir, config.validation_size))
     return train(build_training_graph(config, len(data.train)), data, config, progress=progress)

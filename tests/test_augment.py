@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitnet import augment
 from digitnet._tf import tf, tf1
 from digitnet.augment import PRESETS, AugmentConfig, augment_images, preview
 from digitnet.errors import DigitnetError
@@ -287,3 +288,18 @@ def test_runs_with_op_determinism_enabled(op_determinism):
     images = np.random.default_rng(0).random((16, 784)).astype(np.float32)
     first, second = (run_augment(images, AugmentConfig(), seed=2) for _ in range(2))
     np.testing.assert_array_equal(first, second)
+
+
+def test_gaps_break_some_strokes_and_never_add_ink():
+    images = np.tile(np.linspace(0, 1, 784, dtype=np.float32), (64, 1))
+    images[:, ::3] = 1.0
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(1)
+        broken = augment.break_strokes(tf.constant(images), 0.5, seed=1)
+    with tf1.Session(graph=graph) as session:
+        first, second = session.run(broken), session.run(broken)
+    assert (first <= images + 1e-6).all(), "a break only ever removes ink"
+    changed = (np.abs(first - images).max(axis=1) > 0.5).mean()
+    assert 0.25 < changed < 0.75, f"about half the images get a break, got {changed:.0%}"
+    assert not np.array_equal(first, second), "new breaks every step"

@@ -44,16 +44,20 @@ def test_path_lists_in_every_form(typed, expected):
 def test_notebook_parameters_as_papermill_passes_them():
     # papermill -p turns "5" into 5 and "1e-3" into 0.001, but passes lists as the string the user typed
     config = TrainConfig.from_parameters({"HIDDEN_UNITS": "[16, 8]", "EPOCHS": 5, "LEARNING_RATE": "1e-3",
-                                          "LIMIT": 0, "CONV_FILTERS": "4,8", "AUGMENT": "none", "OTHER": 1})
+                                          "LIMIT": 0, "CONV_FILTERS": "4,8", "AUGMENT": "none", "OTHER": 1,
+                                          "VARIANTS": "no"})
     assert config.hidden_units == (16, 8) and config.conv_filters == (4, 8)
     assert config.epochs == 5 and config.learning_rate == 0.001 and config.limit is None
-    assert config.network == NetworkSpec("mlp", (16, 8), (4, 8))
+    assert config.variants is False
+    assert config.network == NetworkSpec("mlp", (16, 8), (4, 8), outputs=11)
+    assert config.replace(negatives=0).network.outputs == 10
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("EPOCHS", "five", "epochs must be a whole number"), ("EPOCHS", 2.5, "epochs"), ("EPOCHS", 0, "at least 1"),
     ("ARCHITECTURE", "rnn", "architecture"), ("AUGMENT", "heavy", "augment"), ("DROPOUT", 1.0, "dropout"),
-    ("LEARNING_RATE", "nan", "learning_rate"),
+    ("LEARNING_RATE", "nan", "learning_rate"), ("VARIANTS", "maybe", "variants must be true or false"),
+    ("NEGATIVES", 2, "negatives"),
 ])
 def test_bad_parameters_name_the_parameter(name, value, message):
     with pytest.raises(DigitnetError, match=message):

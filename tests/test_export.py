@@ -32,6 +32,11 @@ def test_export_contract_signature(trained_export):
         assert [d.size for d in probabilities.tensor_shape.dim] == [-1, 10]
         assert classes.dtype == tf.int64.as_datatype_enum
         assert [d.size for d in classes.tensor_shape.dim] == [-1]
+        not_digit = signature.outputs["not_digit"]  # the default trains the "not a digit" class
+        assert not_digit.dtype == tf.float32.as_datatype_enum and [d.size for d in not_digit.tensor_shape.dim] == [-1]
+        outputs = classifier.run(np.zeros((3, 784), np.float32))
+        np.testing.assert_allclose(outputs["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
+        assert outputs["not_digit"].shape == (3,) and ((outputs["not_digit"] >= 0) & (outputs["not_digit"] <= 1)).all()
 
 
 def test_round_trip_tf1_graph_and_tf2_loader_agree(trained_export):
@@ -98,7 +103,7 @@ def test_cnn_exports_under_the_same_signature(tmp_path, mnist_dir):
     result = run_training(config, progress=False, data=data)
     export_dir = ex.export_result(result, data)
     with SavedModelClassifier(export_dir) as classifier:
-        assert sorted(classifier.tensor_names) == ["classes", "images", "probabilities"]
+        assert sorted(classifier.tensor_names) == ["classes", "images", "not_digit", "probabilities"]
         assert classifier.accuracy(data.test.images, data.test.labels) == result.test_accuracy
     assert result.history_columns()["train_loss"][-1] < result.history_columns()["train_loss"][0]
 
@@ -135,3 +140,16 @@ def test_a_checkpoint_folder_alone_exports_the_same_model(tmp_path, trained_expo
 def test_a_folder_without_network_description_is_refused(tmp_path):
     with pytest.raises(DigitnetError, match="network.json"):
         ex.export_checkpoint(tmp_path, tmp_path / "SavedModel")
+
+
+def test_without_negatives_the_model_has_the_ten_digit_contract_only(tmp_path, mnist_dir):
+    from digitnet.data import load_mnist
+    from digitnet.training import run_training
+
+    config = tiny_config(tmp_path, mnist_dir, negatives=0, variants=False, epochs=1)
+    data = load_mnist(mnist_dir, 100)
+    result = run_training(config, progress=False, data=data)
+    with SavedModelClassifier(ex.export_result(result, data)) as classifier:
+        assert sorted(classifier.tensor_names) == ["classes", "images", "probabilities"]
+        assert not classifier.knows_not_digit and not classifier.run(data.test.images[:4])["not_digit"].any()
+    assert result.training_rows == len(data.train)  # nothing synthesised
