@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 FRAMEWORK_NAMES = {"ours": "digitnet\n(TF1 graph)", "keras": "Keras 3\nmodel.fit", "torch": "PyTorch\neager loop"}
 COLOURS = {"ours": "#1f77b4", "keras": "#ff7f0e", "torch": "#2ca02c", "loadtxt": "#7f7f7f", "peak": "#d62728"}
 
@@ -26,6 +28,7 @@ def _bar_with_range(axis, position, stat: dict, colour: str, horizontal: bool = 
 
 
 def _missing(axis, text: str) -> None:
+    """An empty panel that says why."""
     axis.text(0.5, 0.5, text, ha="center", va="center", transform=axis.transAxes, fontsize=9, color="#555555")
     axis.set_xticks([])
     axis.set_yticks([])
@@ -92,16 +95,13 @@ def gflops_panel(axis, training: dict | None, inference: dict | None, peak: dict
 
 
 def draw_chart(results: dict, path: Path) -> bool:
-    """Draw the three panels into `path`; False (and no file) when matplotlib is unavailable."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
+    """Draw the three panels into `path` (PNG, no global matplotlib state); False, and no file, when the
+    results hold no section to draw."""
     sections = results.get("sections", {})
-    figure, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    if not sections:
+        return False
+    figure = Figure(figsize=(13, 4.2))
+    axes = figure.subplots(1, 3)
     training_panel(axes[0], sections.get("training"))
     loading_panel(axes[1], sections.get("data_loading"))
     gflops_panel(axes[2], sections.get("training"), sections.get("inference"), results.get("matmul_peak"))
@@ -110,5 +110,4 @@ def draw_chart(results: dict, path: Path) -> bool:
                     fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return True

@@ -40,7 +40,18 @@ def forward_flops(hidden_units: Sequence[int]) -> int:
 
 def training_flops(hidden_units: Sequence[int]) -> int:
     """FLOPs of one example's training step: forward, weight gradients, input gradients but the first layer's."""
-    shapes = layer_shapes(hidden_units)
-    forward = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes)
-    input_gradients = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes[1:])
-    return forward + forward + input_gradients
+    return sum(2 * m * k * n for m, k, n in training_matmul_shapes(hidden_units, batch_size=1))
+
+
+def training_matmul_shapes(hidden_units: Sequence[int], batch_size: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every matrix product of one training step on `batch_size` rows (the products counted above).
+
+    Per dense layer (fan_in, fan_out): forward [B, fan_in] @ [fan_in, fan_out]; weight gradient
+    [fan_in, B] @ [B, fan_out]; input gradient [B, fan_out] @ [fan_out, fan_in], except for the first layer.
+    """
+    shapes = []
+    for index, (fan_in, fan_out) in enumerate(layer_shapes(hidden_units)):
+        shapes += [(batch_size, fan_in, fan_out), (fan_in, batch_size, fan_out)]
+        if index > 0:
+            shapes.append((batch_size, fan_out, fan_in))
+    return shapes

@@ -5,69 +5,47 @@ and the accuracy metric, Adam with epsilon 1e-8 (Keras' default is 1e-7), then
 ``fit(x, y, batch_size, epochs, shuffle=True, verbose=0)`` on float32 inputs in [0, 1]. Keras' own
 thread settings and initialisers are left at their defaults, as a user would. A callback times each epoch;
 the first epoch(s) are warm-up (they include tracing the tf.function). Run by `benchmarks.training_speed`
-as ``python -m benchmarks.keras_mlp SPEC.json OUT.json``.
+as ``python -m benchmarks.keras_mlp SPEC.json OUT.json`` (its environment sets KERAS_BACKEND=tensorflow).
 """
 
 from __future__ import annotations
 
-import os
 import time
 
-from benchmarks.common import throughput_result, worker_main
-from benchmarks.workload import load_arrays, scaled_float32
+from benchmarks.stats import Stopwatch
+from benchmarks.workers import load_arrays, scaled_float32, throughput_result, worker_main
 
 
 def build_model(keras, network: dict):
     """Dense(ReLU) + Dropout per hidden layer, then a 10-unit linear output (logits)."""
     layers = [keras.Input(shape=(784,))]
     for units in network["hidden_units"]:
-        layers.append(keras.layers.Dense(units, activation="relu"))
-        layers.append(keras.layers.Dropout(network["dropout"]))
-    layers.append(keras.layers.Dense(10))
-    return keras.Sequential(layers)
+        layers += [keras.layers.Dense(units, activation="relu"), keras.layers.Dropout(network["dropout"])]
+    return keras.Sequential([*layers, keras.layers.Dense(10)])
 
 
 def measure(spec: dict) -> dict:
-    """Fit warm-up + timed epochs in one ``fit`` call, timing each epoch; evaluate on the test split."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    """Fit warm-up + timed epochs in one ``fit`` call, timing each epoch (seconds); evaluate on the test split."""
+    import keras  # optional heavy framework: only this worker process loads it
 
-    arrays = load_arrays(spec["arrays"])
-    network = spec["network"]
+    arrays, network = load_arrays(spec["arrays"]), spec["network"]
     x_train, y_train = scaled_float32(arrays["train_images"]), arrays["train_labels"]
     x_test, y_test = scaled_float32(arrays["test_images"]), arrays["test_labels"]
-
     keras.utils.set_random_seed(spec["seed"])
-    started = time.perf_counter()
-    model = build_model(keras, network)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=network["learning_rate"], beta_1=network["beta1"],
-                                        beta_2=network["beta2"], epsilon=network["epsilon"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    setup_seconds = time.perf_counter() - started
-
-    class EpochTimer(keras.callbacks.Callback):
-        """Wall time of each epoch, from on_epoch_begin to on_epoch_end."""
-
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-            self.started = 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
-
-    timer = EpochTimer()
-    model.fit(x_train, y_train, batch_size=network["batch_size"],
-              epochs=spec["warmup_epochs"] + spec["timed_epochs"], shuffle=True, verbose=0, callbacks=[timer])
-    warmup, timed = timer.seconds[: spec["warmup_epochs"]], timer.seconds[spec["warmup_epochs"]:]
+    with Stopwatch() as setup:
+        model = build_model(keras, network)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=network["learning_rate"], beta_1=network["beta1"],
+                                                      beta_2=network["beta2"], epsilon=network["epsilon"]),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    seconds: list[float] = []  # each epoch's start time, replaced by its wall seconds when it ends
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seconds.append(time.perf_counter()),
+        on_epoch_end=lambda epoch, logs: seconds.append(time.perf_counter() - seconds.pop()))
+    model.fit(x_train, y_train, batch_size=network["batch_size"], epochs=spec["warmup_epochs"] + spec["timed_epochs"],
+              shuffle=True, verbose=0, callbacks=[timer])
+    warmup, timed = seconds[: spec["warmup_epochs"]], seconds[spec["warmup_epochs"] :]
     _, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    return throughput_result("keras", setup_seconds, warmup, timed, len(y_train), test_accuracy,
+    return throughput_result("keras", setup.seconds, warmup, timed, len(y_train), test_accuracy,
                              keras_backend=keras.backend.backend())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import summarize
+from benchmarks.stats import summarize
 
 LIBRARIES = ("tensorflow", "keras", "torch", "numpy", "pandas", "pillow", "matplotlib")
 
@@ -26,18 +26,9 @@ def _cpuinfo() -> list[dict[str, str]]:
     path = Path("/proc/cpuinfo")
     if not path.exists():
         return []
-    processors, current = [], {}
-    for line in path.read_text(errors="replace").splitlines():
-        if not line.strip():
-            if current:
-                processors.append(current)
-            current = {}
-            continue
-        key, _, value = line.partition(":")
-        current[key.strip()] = value.strip()
-    if current:
-        processors.append(current)
-    return processors
+    blocks = path.read_text(errors="replace").split("\n\n")
+    return [{key.strip(): value.strip() for key, _, value in (line.partition(":") for line in block.splitlines())}
+            for block in blocks if block.strip()]
 
 
 def cpu_description() -> dict:
@@ -113,7 +104,7 @@ def describe_machine() -> dict:
 
 
 def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
-    """Best achieved float32 GFLOP/s of numpy ``a @ b`` (n x n, 2*n^3 FLOPs), per size and overall.
+    """Best achieved float32 GFLOP/s (1e9 FLOP/s) of numpy ``a @ b`` (n x n, 2*n^3 FLOPs), per size and overall.
 
     Best of `repeats` rather than the median, because a peak is what the hardware can do when nothing
     interferes; one untimed product per size first, so thread start-up and page faults are not counted.

@@ -1,80 +1,82 @@
-"""results.md and results.json from the results dict (the markdown is rendered from the JSON alone).
+"""results.md, results.json and results.png from the results dict (results.md is rendered from the JSON alone).
 
-Each section module has a `to_markdown(section)`; this module adds the machine description, the floors
-table, the chart and the model table around them.
+results.md: the machine, every floor of every section (and of the trained-model table) in one table, the
+chart, each section's body (its module's `to_markdown`), the trained-model table, how to reproduce.
+The results dict: {"schema", "date", "command", "machine", "plan", "matmul_peak", "sections": {name: the
+section's dict, plus "date" (when measured) and "run" (the date of the run that measured it)}, "models"
+(from `benchmarks.model_table`, optional)}.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
-from benchmarks.common import mark
+from benchmarks.chart import draw_chart
+from benchmarks.markdown import floors_table, table
+from benchmarks.sections import SECTIONS
 
-# Section name (as --only takes it) -> module, in the order they run and appear.
-SECTIONS = {
-    "training": "benchmarks.training_speed",
-    "time_to_accuracy": "benchmarks.time_to_accuracy",
-    "data_loading": "benchmarks.data_loading",
-    "inference": "benchmarks.inference",
-    "user_images": "benchmarks.user_images",
-}
+REPRODUCE = [
+    "make bench                                   # = .venv/bin/python -m benchmarks.run",
+    ".venv/bin/python -m benchmarks.run --quick   # fewer repetitions",
+    ".venv/bin/python -m benchmarks.run --only training,inference --repeats 7",
+    ".venv/bin/python -m benchmarks.model_table   # trained-model table (about 20 min; not in make bench)",
+]
 
 
 def machine_lines(machine: dict, peak: dict | None) -> list[str]:
-    """The machine table."""
+    """The machine table (CPU, memory, OS, versions, and the measured float32 matmul peak in GFLOP/s)."""
     cpu, versions = machine["cpu"], machine["versions"]
     extensions = ", ".join(cpu["vector_extensions"]) or "none detected"
-    lines = [
-        "| | |",
-        "| --- | --- |",
-        f"| CPU | {cpu['model']}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
-        f"{cpu['physical_cores'] or '?'} physical cores; {extensions} |",
-        f"| Memory | {machine['memory_gib']} GiB |",
-        f"| OS | {machine['os']} |",
-        "| Versions | " + ", ".join(f"{name} {version}" for name, version in versions.items()) + " |",
+    rows = [
+        ["CPU", f"{cpu['model']}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
+                f"{cpu['physical_cores'] or '?'} physical cores; {extensions}"],
+        ["Memory", f"{machine['memory_gib']} GiB"],
+        ["OS", machine["os"]],
+        ["Versions", ", ".join(f"{name} {version}" for name, version in versions.items())],
     ]
     if peak:
         sizes = ", ".join(f"{n}: {stat['max']:.1f}" for n, stat in peak["per_size"].items())
-        lines.append(f"| float32 matmul peak | {peak['gflops']:.1f} GFLOP/s ({peak['method']}; {peak['blas']}; "
-                     f"best per size: {sizes}) |")
-    return lines
+        rows.append(["float32 matmul peak",
+                     f"{peak['gflops']:.1f} GFLOP/s ({peak['method']}; {peak['blas']}; best per size: {sizes})"])
+    return table(["", ""], rows)
 
 
-def floor_lines(sections: dict, models: dict | None, run_date: str) -> list[str]:
-    """Every floor of every section in one table; floors of sections kept from an earlier run say so."""
-    floors = [(item, section.get("run", run_date) != run_date)
-              for section in sections.values() for item in section.get("floors", [])]
-    floors += [(item, False) for item in (models or {}).get("floors", [])]
-    if not floors:
-        return []
-    lines = ["| section | what | measured | target | result |", "| --- | --- | --- | --- | --- |"]
-    for item, kept in floors:
-        section = item["section"] + (" (earlier run)" if kept else "")
-        lines.append(f"| {section} | {item['what']} | {_value_text(item['value'], item['unit'])} | "
-                     f"{item['comparison']} {_value_text(item['threshold'], item['unit'])} | {mark(item['passed'])} |")
-    return lines
+def all_floors(results: dict) -> list[dict]:
+    """Every floor of every section, then the model table's; a section kept from an earlier run says so."""
+    floors = []
+    for section in results.get("sections", {}).values():
+        earlier = section.get("run", results["date"]) != results["date"]
+        floors += [{**item, "section": item["section"] + " (earlier run)"} if earlier else item
+                   for item in section.get("floors", [])]
+    return floors + (results.get("models") or {}).get("floors", [])
 
 
-def _value_text(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "of peak" or unit == "":
-        return f"{value:.1%}" + (" of peak" if unit else "")
-    return f"{value:.2f} {unit}" if unit != "x" else f"{value:.2f}x"
+def models_lines(models: dict) -> list[str]:
+    """The trained-model table (results.md and models.md; its floors are in the floors table)."""
+    capped = f" **Smoke run: epochs capped at {models['max_epochs']}.**" if models.get("max_epochs") else ""
+    rows = [[row["name"], ", ".join(f"{k}={v}" for k, v in row["overrides"].items()) or "defaults",
+             f"{row['test_accuracy']:.2%}",
+             f"{row['user_image_accuracy']:.1%} ({row['user_image_naive_accuracy']:.1%})",
+             f"{row['wall_seconds']:.0f} s", f"{row['epochs_run']} ({row['best_epoch']})"] for row in models["rows"]]
+    return [
+        f"Trained {models['date']}; each configuration trained once (a full run with early stopping),{capped} "
+        f"user-image accuracy on {models['rows'][0]['user_images'] if models['rows'] else 0} images with "
+        "digitnet's preparation (naive preparation in brackets).",
+        "",
+        *table(["name", "settings (changes from TrainConfig())", "test accuracy", "user images",
+                "training wall time", "epochs run (best)"], rows),
+    ]
 
 
 def section_lines(number: int, name: str, section: dict, run_date: str) -> list[str]:
     """One section's heading and body (or why it failed)."""
-    title = section.get("title", name)
-    lines = [f"## {number}. {title}", ""]
+    lines = [f"## {number}. {section.get('title', name)}", ""]
     if section.get("run") and section["run"] != run_date:
         lines += [f"*Kept from an earlier run ({section['run']}); not re-measured this time.*", ""]
     if "error" in section:
         return lines + [f"This section failed: {section['error']}", ""]
-    module = importlib.import_module(SECTIONS[name])
-    return lines + module.to_markdown(section) + [""]
+    return lines + SECTIONS[name].to_markdown(section) + [""]
 
 
 def render(results: dict, chart_name: str | None = "results.png") -> str:
@@ -92,7 +94,7 @@ def render(results: dict, chart_name: str | None = "results.png") -> str:
         *machine_lines(results["machine"], results.get("matmul_peak")),
         "",
     ]
-    floors = floor_lines(sections, results.get("models"), results["date"])
+    floors = floors_table(all_floors(results))
     if floors:
         lines += ["## Floors", "", *floors, ""]
     if chart_name:
@@ -100,21 +102,8 @@ def render(results: dict, chart_name: str | None = "results.png") -> str:
     for number, name in enumerate((n for n in SECTIONS if n in sections), start=1):
         lines += section_lines(number, name, sections[name], results["date"])
     if results.get("models"):
-        from benchmarks.model_table import to_markdown as models_markdown
-
-        lines += ["## Trained models", "", *models_markdown(results["models"]), ""]
-    lines += [
-        "## Reproduce",
-        "",
-        "```",
-        "make bench                                   # = .venv/bin/python -m benchmarks.run",
-        ".venv/bin/python -m benchmarks.run --quick   # fewer repetitions",
-        ".venv/bin/python -m benchmarks.run --only training,inference --repeats 7",
-        ".venv/bin/python -m benchmarks.model_table   # trained-model table (about 20 min; not in make bench)",
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
+        lines += ["## Trained models", "", *models_lines(results["models"]), ""]
+    return "\n".join(lines + ["## Reproduce", "", "```", *REPRODUCE, "```", ""])
 
 
 def load_results(path: Path) -> dict:
@@ -126,9 +115,7 @@ def load_results(path: Path) -> dict:
 
 
 def write_outputs(results: dict, out_dir: Path) -> dict[str, Path]:
-    """Write results.json, results.png (if matplotlib can) and results.md into `out_dir`; return the paths."""
-    from benchmarks.chart import draw_chart
-
+    """Write results.json, results.png (when there is a section to draw) and results.md; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "results.json", "md": out_dir / "results.md", "png": out_dir / "results.png"}
     paths["json"].write_text(json.dumps(results, indent=1) + "\n")

@@ -7,28 +7,34 @@ Usage (from the checkout, in the project's virtualenv; `make bench` runs the fir
     python -m benchmarks.run --only training,inference --repeats 7
     python -m benchmarks.run --model SavedModel/3  # measure inference/user images on this model
 
-Sections: data_loading, training, time_to_accuracy, inference, user_images. With --only, sections of an
-earlier results.json that were not re-run are kept (marked with their own date). `--tiny` is the test
-suite's smoke mode: synthetic data (or --data), one repetition, a few batches, results in a temp folder.
+Sections: see benchmarks.sections. Sections of an earlier results.json that were not re-run are kept
+(marked with their own date), as is its trained-model table. `--tiny` is the test suite's smoke mode:
+synthetic data (or --data), one repetition, a few batches, results in a temp folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import shutil
 import sys
 import tempfile
 import traceback
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import BENCH_DIR, PROJECT_ROOT, Context, Plan, display_path, log, mark, now_iso
-from benchmarks.report import SECTIONS, load_results, write_outputs
+from benchmarks import BENCH_DIR, PROJECT_ROOT, display_path, log
+from benchmarks.context import Context, Plan
+from benchmarks.machine import best_peak, describe_machine, matmul_peak
+from benchmarks.markdown import floors_table
+from benchmarks.report import all_floors, load_results, write_outputs
+from benchmarks.sections import SECTIONS
+from benchmarks.stats import now_iso, rejudge
+from digitnet.data import FILE_NAMES
 
-NEEDS_PEAK = ("training", "inference")
 TINY_VALIDATION = 100
+TINY_EPOCHS = 2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,138 +64,105 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def write_synthetic_mnist(folder: Path, train_rows: int = 600, test_rows: int = 200) -> Path:
-    """Four seed-format CSVs of easy synthetic digits (a bright square whose place encodes the label)."""
+    """Four seed-format CSVs of easy synthetic digits (a bright bar whose place encodes the label)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     for prefix, rows in (("train", train_rows), ("test", test_rows)):
-        labels = np.arange(rows) % 10
-        rng.shuffle(labels)
+        labels = rng.permutation(np.arange(rows) % 10)
         images = rng.integers(0, 30, size=(rows, 28, 28))
         for index, label in enumerate(labels):
-            top, left = 4 + 2 * (label // 5) * 5, 4 + 4 * (label % 5)
+            top, left = 4 + 10 * (label // 5), 4 + 4 * (label % 5)
             images[index, top : top + 8, left : left + 4] = 255
         np.savetxt(folder / f"digit_x{prefix}.csv", images.reshape(rows, -1), fmt="%d", delimiter=",")
         np.savetxt(folder / f"digit_y{prefix}.csv", labels, fmt="%d")
     return folder
 
 
-def missing_data(data_dir: Path) -> str | None:
-    """A one-line error if a CSV is missing, else None."""
-    from digitnet.data import FILE_NAMES
-
-    for name in FILE_NAMES.values():
-        if not (data_dir / name).is_file():
-            return f"{display_path(data_dir / name)} not found: run `make data` first (or pass --data DIR)"
-    return None
-
-
 def make_context(args: argparse.Namespace, work_dir: Path) -> Context:
-    """The run's settings from the command line."""
+    """The run's settings from the command line (tiny: synthetic data unless --data)."""
     data_dir = args.data or PROJECT_ROOT / "MNIST"
     if args.tiny and args.data is None:
         data_dir = write_synthetic_mnist(work_dir / "MNIST")
-    out_dir = args.out or (Path(tempfile.mkdtemp(prefix="digitnet-bench-results-")) if args.tiny else BENCH_DIR)
-    return Context(
-        data_dir=data_dir, out_dir=out_dir, work_dir=work_dir,
-        plan=Plan.make(quick=args.quick, repeats=args.repeats, tiny=args.tiny), tiny=args.tiny,
-        validation_size=TINY_VALIDATION if args.tiny else 10000, model=args.model, images_dir=args.images,
-    )
+    return Context(data_dir=data_dir, work_dir=work_dir, plan=Plan.make(args.quick, args.repeats, args.tiny),
+                   tiny=args.tiny, validation_size=TINY_VALIDATION if args.tiny else 10000,
+                   max_epochs=TINY_EPOCHS if args.tiny else None, given_model=args.model, given_images=args.images)
 
 
-def command_line(argv: list[str]) -> str:
-    """How this run was started, for the results' header (absolute paths shown as `display_path` does)."""
-    shown = [display_path(arg) if Path(arg).is_absolute() else arg for arg in argv]
-    return " ".join(["python -m benchmarks.run", *shown])
-
-
-def run_section(name: str, ctx: Context, peak: dict | None, run_date: str) -> dict:
+def run_section(name: str, ctx: Context, run_date: str) -> dict:
     """Measure one section; a failure is recorded in its place so the other sections still run.
 
     The section records when it finished ("date") and which run it belongs to ("run" = the run's start),
     so a later ``--only`` run can tell kept sections from re-measured ones."""
-    module = importlib.import_module(SECTIONS[name])
     try:
-        section = module.measure(ctx, peak) if name in NEEDS_PEAK else module.measure(ctx)
+        section = SECTIONS[name].measure(ctx)
     except Exception as error:  # a failed section must not lose the others' results
         traceback.print_exc()
         section = {"title": name, "error": f"{type(error).__name__}: {error}".splitlines()[0], "floors": []}
-    section["date"] = now_iso()
-    section["run"] = run_date
-    return section
+    return {**section, "date": now_iso(), "run": run_date}
 
 
-def remeasure_peak(results: dict, ctx: Context, first: dict) -> None:
-    """Measure the matmul peak again at the end, keep the higher one and recompute the peak fractions.
+def remeasure_peak(results: dict, ctx: Context) -> None:
+    """Measure the matmul peak again at the end, keep the higher one, and re-judge every "of peak" floor.
 
-    The sections compared themselves with the first measurement; if the machine was busier then, the
-    fraction would be flattered, so every fraction and its floor is redone with the final peak.
+    Sections compared themselves with the first measurement; if the machine was busier then, the
+    fraction would be flattered, so each fraction measured in this run is redone with the final peak.
     """
-    from benchmarks.machine import best_peak, matmul_peak
-
     log("measuring the float32 matmul peak again")
-    peak = best_peak([first, matmul_peak(ctx.plan.matmul_sizes, ctx.plan.matmul_repeats)])
+    peak = best_peak([ctx.matmul_peak, matmul_peak(ctx.plan.matmul_sizes, ctx.plan.matmul_repeats)])
     results["matmul_peak"] = peak
-    for name, key, fraction_key in (("training", "ours_gflops", "ours_peak_fraction"),
-                                    ("inference", "batch_gflops", "batch_peak_fraction")):
-        section = results["sections"].get(name, {})
-        if (section.get(key) or {}).get("median") and section.get("run") == results["date"]:
-            section["matmul_peak_gflops"] = peak["gflops"]
-            section[fraction_key] = section[key]["median"] / peak["gflops"]
-            for item in section["floors"]:
-                if item["unit"] == "of peak":
-                    item["value"] = section[fraction_key]
-                    item["passed"] = item["value"] >= item["threshold"]
-
-
-def print_summary(results: dict, paths: dict) -> None:
-    """The floors, and where the outputs are."""
     for section in results["sections"].values():
-        kept = "" if section.get("run") == results["date"] else "  [kept from an earlier run]"
-        for item in section.get("floors", []):
-            value = "n/a" if item["value"] is None else f"{item['value']:.3g}"
-            print(f"{mark(item['passed']):4}  {item['what']}: {value} (target {item['comparison']} "
-                  f"{item['threshold']:g}){kept}")
-    for kind, path in paths.items():
-        print(f"wrote {display_path(path) if kind != 'png' or path.exists() else '(no chart)'}")
+        first = section.get("matmul_peak_gflops")
+        if section.get("run") != results["date"] or not first:
+            continue
+        section["matmul_peak_gflops"] = peak["gflops"]
+        for item in section["floors"]:
+            if item["unit"] == "of peak" and item["value"] is not None:
+                rejudge(item, item["value"] * first / peak["gflops"])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections and write the three outputs; 1 when the data is missing."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    from benchmarks.machine import describe_machine, matmul_peak
-
     work_dir = Path(tempfile.mkdtemp(prefix="digitnet-bench-"))
     try:
         ctx = make_context(args, work_dir)
-        problem = missing_data(ctx.data_dir)
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
+        out_dir = args.out or (Path(tempfile.mkdtemp(prefix="digitnet-bench-results-")) if args.tiny else BENCH_DIR)
+        missing = [name for name in FILE_NAMES.values() if not (ctx.data_dir / name).is_file()]
+        if missing:
+            print(f"error: {display_path(ctx.data_dir / missing[0])} not found: run `make data` first "
+                  "(or pass --data DIR)", file=sys.stderr)
             return 1
-        previous = load_results(ctx.out_dir / "results.json")
+        previous = load_results(out_dir / "results.json")
+        shown = [display_path(arg) if Path(arg).is_absolute() else arg for arg in argv]
         results = {
-            "schema": 1, "date": now_iso(), "command": command_line(argv), "machine": describe_machine(),
-            "plan": vars(ctx.plan), "sections": previous.get("sections", {}) if args.only else {},
+            "schema": 1, "date": now_iso(), "command": " ".join(["python -m benchmarks.run", *shown]),
+            "machine": describe_machine(), "plan": asdict(ctx.plan),
+            "sections": {name: section for name, section in previous.get("sections", {}).items()
+                         if name in SECTIONS and name not in args.sections},
         }
-        if previous.get("models"):
-            results["models"] = previous["models"]
-        peak = None
-        if any(name in NEEDS_PEAK for name in args.sections):
-            log("measuring the float32 matmul peak (numpy, all cores)")
-            peak = matmul_peak(ctx.plan.matmul_sizes, ctx.plan.matmul_repeats)
-            results["matmul_peak"] = peak
-        elif previous.get("matmul_peak") and args.only:
-            results["matmul_peak"] = previous["matmul_peak"]
+        for key in ("matmul_peak", "models"):  # kept until this run measures its own
+            if previous.get(key):
+                results[key] = previous[key]
         for name in args.sections:
-            results["sections"][name] = run_section(name, ctx, peak, results["date"])
-            paths = write_outputs(results, ctx.out_dir)  # after every section: a late crash keeps the rest
-        if peak is not None:
-            remeasure_peak(results, ctx, peak)
-            paths = write_outputs(results, ctx.out_dir)
+            results["sections"][name] = run_section(name, ctx, results["date"])
+            if ctx.produced("matmul_peak"):
+                results["matmul_peak"] = ctx.matmul_peak
+            paths = write_outputs(results, out_dir)  # after every section: a late crash keeps the rest
+        if ctx.produced("matmul_peak"):
+            remeasure_peak(results, ctx)
+            paths = write_outputs(results, out_dir)
         print_summary(results, paths)
         return 0
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def print_summary(results: dict, paths: dict[str, Path]) -> None:
+    """The floors table, and where the outputs are."""
+    print("\n".join(floors_table(all_floors(results))))
+    for kind, path in paths.items():
+        print(f"wrote {display_path(path) if kind != 'png' or path.exists() else '(no chart)'}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Where one training step's time goes: a per-op trace of our step, and the matmul-only bound it implies.
+"""Where one training step's time goes: a per-op trace of our step, the matmul-only bound it implies, and
+the lines results.md shows for it.
 
-The issue asks to look at where the time goes before deciding what to change. This module answers with
-measurements, taken inside the `ours_mlp` worker after its timed epochs:
+Measured inside the `ours_mlp` worker after its timed epochs (`profile_step`):
 
 - `trace_steps` runs a few ordinary training steps with TensorFlow's full trace (RunMetadata step stats)
   and adds up each op's own run time, grouped into matrix products (including the forward products that
@@ -22,7 +22,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from benchmarks.flops import layer_shapes
+from benchmarks.flops import training_matmul_shapes
+from benchmarks.markdown import table
+from digitnet._tf import tf1
 
 CATEGORIES = ("matrix products", "optimizer (ApplyAdam)", "batch gather and scaling", "other ops")
 
@@ -33,9 +35,7 @@ def categorize(node_name: str, op_type: str) -> str:
         return CATEGORIES[0]
     if "Adam" in op_type:
         return CATEGORIES[1]
-    if node_name.startswith("training_data/"):
-        return CATEGORIES[2]
-    return CATEGORIES[3]
+    return CATEGORIES[2] if node_name.startswith("training_data/") else CATEGORIES[3]
 
 
 def _op_type(node_stats) -> str:
@@ -58,9 +58,6 @@ def trace_steps(session, model, batch_size: int, rows: int, steps: int = 20, ski
          close to the step's busy time), "top_ops": [[op name, type, median ms], ...] (the ten largest)}.
         Tracing itself adds a little time to each op, so the sums read slightly high.
     """
-    import tensorflow as tf
-
-    tf1 = tf.compat.v1
     rng = np.random.default_rng(seed)
     options = tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE)
     fetches = [model.train_op, model.loss, model.correct]
@@ -97,22 +94,6 @@ def trace_steps(session, model, batch_size: int, rows: int, steps: int = 20, ski
     }
 
 
-def training_matmul_shapes(hidden_units, batch_size: int) -> list[tuple[int, int, int]]:
-    """(m, k, n) of every matrix product in one training step of the MLP.
-
-    Per dense layer (fan_in, fan_out): forward [B, fan_in] @ [fan_in, fan_out]; weight gradient
-    [fan_in, B] @ [B, fan_out]; input gradient [B, fan_out] @ [fan_out, fan_in], except for the first
-    layer (no gradient with respect to the pixels) — the products `benchmarks.flops` counts.
-    """
-    shapes = []
-    for index, (fan_in, fan_out) in enumerate(layer_shapes(hidden_units)):
-        shapes.append((batch_size, fan_in, fan_out))
-        shapes.append((fan_in, batch_size, fan_out))
-        if index > 0:
-            shapes.append((batch_size, fan_out, fan_in))
-    return shapes
-
-
 def numpy_matmul_ms(shapes, repeats: int = 30, rounds: int = 5) -> float:
     """Milliseconds for numpy (BLAS, all cores) to do all `shapes` once: the best of `rounds` rounds,
     each the mean over `repeats` passes, on random float32 operands."""
@@ -130,13 +111,12 @@ def numpy_matmul_ms(shapes, repeats: int = 30, rounds: int = 5) -> float:
     return best * 1000
 
 
-def bounds(step_ms: float, profile: dict, numpy_ms: float, other_examples_per_second: float | None,
-           batch_size: int) -> dict:
+def bounds(step_ms: float, profile: dict, other_examples_per_second: float | None, batch_size: int) -> dict:
     """The ceilings on ours/other that the matrix products alone impose.
 
     Args:
         step_ms: our measured (untraced) wall time per training step.
-        profile: from `trace_steps`; numpy_ms: from `numpy_matmul_ms` for the same shapes.
+        profile: from `profile_step` (the traced ms per step, and "numpy_matmul_ms" for the same products).
         other_examples_per_second: the other framework's median throughput (Keras), or None.
 
     Returns:
@@ -144,14 +124,46 @@ def bounds(step_ms: float, profile: dict, numpy_ms: float, other_examples_per_se
         other framework's time per step, and ours/other if our step took only its traced matrix products,
         or only the same products at numpy's rate (None where the other framework was not measured).
     """
-    if not other_examples_per_second:
-        return {"step_ms": step_ms, "other_step_ms": None, "ceiling_traced_matmuls": None,
-                "ceiling_numpy_matmuls": None}
-    other_step_ms = batch_size / other_examples_per_second * 1000
-    matmul_ms = profile["ms_per_step"][CATEGORIES[0]]
-    return {
-        "step_ms": step_ms,
-        "other_step_ms": other_step_ms,
-        "ceiling_traced_matmuls": other_step_ms / matmul_ms if matmul_ms else None,
-        "ceiling_numpy_matmuls": other_step_ms / numpy_ms if numpy_ms else None,
-    }
+    other_ms = batch_size / other_examples_per_second * 1000 if other_examples_per_second else None
+
+    def ceiling(matmul_ms: float) -> float | None:
+        return other_ms / matmul_ms if other_ms and matmul_ms else None
+
+    return {"step_ms": step_ms, "other_step_ms": other_ms,
+            "ceiling_traced_matmuls": ceiling(profile["ms_per_step"][CATEGORIES[0]]),
+            "ceiling_numpy_matmuls": ceiling(profile["numpy_matmul_ms"])}
+
+
+def profile_step(session, model, batch_size: int, hidden_units, steps: int) -> dict:
+    """`trace_steps` on an open training session, plus the same matrix products timed with numpy (ms per step)."""
+    profile = trace_steps(session, model, batch_size, model.num_examples, steps=steps, skip=min(5, steps))
+    shapes = training_matmul_shapes(hidden_units, batch_size)
+    return {**profile, "numpy_matmul_ms": numpy_matmul_ms(shapes), "matmul_shapes": [list(s) for s in shapes]}
+
+
+def profile_markdown(profile: dict, batch_size: int) -> list[str]:
+    """'Where our step's time goes': the traced op time per category and the matmul-only ceiling."""
+    per_step, limits = profile["ms_per_step"], profile.get("bounds") or {}
+    total = profile["op_ms_per_step"] or 1.0
+    lines = [
+        f"**Where our step's time goes** (batch {batch_size}; {profile['traced_steps']} steps traced with "
+        "TensorFlow's full trace after the timed epochs of the last repetition; medians of each op's own run "
+        "time per step; tracing adds a little to each):",
+        "",
+        *table(["ops", "ms per step", "share"],
+               [[category, f"{per_step[category]:.2f}", f"{per_step[category] / total:.0%}"] for category in CATEGORIES]
+               + [["all ops", f"{profile['op_ms_per_step']:.2f}"]]),
+        "",
+    ]
+    if limits.get("other_step_ms"):
+        lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
+                     f"{limits['other_step_ms']:.2f} ms Keras.")
+    lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
+                 f"machine reaches for these shapes): {profile['numpy_matmul_ms']:.2f} ms per step.")
+    if limits.get("ceiling_traced_matmuls"):
+        lines.append(
+            f"- Ceiling on ours/Keras at this batch size: {limits['ceiling_traced_matmuls']:.2f}x if every op "
+            f"but the matrix products took no time, {limits['ceiling_numpy_matmuls']:.2f}x if the products also "
+            "ran at numpy's rate. A float32 step cannot be faster than its matrix products, so the matrix "
+            "products, not feeding or Python, are what stand between this path and a larger ratio.")
+    return lines

@@ -4,17 +4,16 @@ A DataLoader over a TensorDataset of float32 inputs in [0, 1] (shuffle=True, def
 cores via ``torch.set_num_threads(os.cpu_count())``, and per batch ``model.train()`` /
 ``optimizer.zero_grad()`` / ``loss.backward()`` / ``optimizer.step()``, Adam with epsilon 1e-8. Like the
 other two it keeps a running loss and correct count (what users print). PyTorch's default initialisers.
-If torch cannot be imported the result says so and the PyTorch rows are skipped. Run by
-`benchmarks.training_speed` as ``python -m benchmarks.torch_mlp SPEC.json OUT.json``.
+If torch cannot be imported the result says so and the PyTorch rows are skipped. This process never
+imports TensorFlow. Run by `benchmarks.training_speed` as ``python -m benchmarks.torch_mlp SPEC.json OUT.json``.
 """
 
 from __future__ import annotations
 
 import os
-import time
 
-from benchmarks.common import throughput_result, worker_main
-from benchmarks.workload import load_arrays, scaled_float32
+from benchmarks.stats import Stopwatch
+from benchmarks.workers import load_arrays, scaled_float32, throughput_result, time_epochs, worker_main
 
 
 def build_model(nn, network: dict):
@@ -23,8 +22,7 @@ def build_model(nn, network: dict):
     for units in network["hidden_units"]:
         layers += [nn.Linear(fan_in, units), nn.ReLU(), nn.Dropout(network["dropout"])]
         fan_in = units
-    layers.append(nn.Linear(fan_in, 10))
-    return nn.Sequential(*layers)
+    return nn.Sequential(*layers, nn.Linear(fan_in, 10))
 
 
 def train_epoch(model, loader, optimizer, loss_fn) -> tuple[float, int]:
@@ -43,41 +41,31 @@ def train_epoch(model, loader, optimizer, loss_fn) -> tuple[float, int]:
 
 
 def measure(spec: dict) -> dict:
-    """Train warm-up + timed epochs, timing each; evaluate on the test split. Skips cleanly without torch."""
-    try:
+    """Train warm-up + timed epochs, timing each (seconds); evaluate on the test split. Skips cleanly without torch."""
+    try:  # optional heavy framework, may be missing (requirements-bench.txt installs it): imported here
         import torch
-        from torch import nn
         from torch.utils.data import DataLoader, TensorDataset
     except ImportError as error:
         return {"framework": "torch", "skipped": f"PyTorch not importable ({error})"}
 
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(spec["seed"])
-    arrays = load_arrays(spec["arrays"])
-    network = spec["network"]
+    arrays, network = load_arrays(spec["arrays"]), spec["network"]
     x_train = torch.from_numpy(scaled_float32(arrays["train_images"]))
     y_train = torch.from_numpy(arrays["train_labels"].astype("int64"))
     x_test = torch.from_numpy(scaled_float32(arrays["test_images"]))
     y_test = torch.from_numpy(arrays["test_labels"].astype("int64"))
-
-    started = time.perf_counter()
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=network["batch_size"], shuffle=True)
-    model = build_model(nn, network)
-    optimizer = torch.optim.Adam(model.parameters(), lr=network["learning_rate"],
-                                 betas=(network["beta1"], network["beta2"]), eps=network["epsilon"])
-    loss_fn = nn.CrossEntropyLoss()
-    setup_seconds = time.perf_counter() - started
-
-    warmup, timed = [], []
-    for epoch in range(spec["warmup_epochs"] + spec["timed_epochs"]):
-        epoch_started = time.perf_counter()
-        train_epoch(model, loader, optimizer, loss_fn)
-        (warmup if epoch < spec["warmup_epochs"] else timed).append(time.perf_counter() - epoch_started)
-
+    with Stopwatch() as setup:
+        loader = DataLoader(TensorDataset(x_train, y_train), batch_size=network["batch_size"], shuffle=True)
+        model = build_model(torch.nn, network)
+        optimizer = torch.optim.Adam(model.parameters(), lr=network["learning_rate"],
+                                     betas=(network["beta1"], network["beta2"]), eps=network["epsilon"])
+        loss_fn = torch.nn.CrossEntropyLoss()
+    warmup, timed = time_epochs(spec, lambda: train_epoch(model, loader, optimizer, loss_fn))
     model.eval()
     with torch.no_grad():
         test_accuracy = float((model(x_test).argmax(dim=1) == y_test).float().mean())
-    return throughput_result("torch", setup_seconds, warmup, timed, len(y_train), test_accuracy,
+    return throughput_result("torch", setup.seconds, warmup, timed, len(y_train), test_accuracy,
                              torch_threads=torch.get_num_threads())
 
 

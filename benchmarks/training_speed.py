@@ -1,4 +1,4 @@
-"""Section 1: training throughput of one network in three frameworks, interleaved.
+"""Section: training throughput of one network in three frameworks, interleaved.
 
 ours (digitnet's TF1 graph and run_epoch), Keras 3 ``model.fit`` on the same TensorFlow, and a PyTorch
 eager loop train the identical network (TrainConfig()'s MLP, same dropout, batch size and Adam settings,
@@ -11,10 +11,13 @@ compared with the machine's float32 matrix-multiply peak measured in the same ru
 
 from __future__ import annotations
 
-from benchmarks.common import Context, floor, fmt, log, peak_text, ratio, run_worker, summarize
+from benchmarks import log
+from benchmarks.context import Context
 from benchmarks.flops import FORMULA, training_flops
-from benchmarks.step_profile import CATEGORIES, bounds
-from benchmarks.workload import network_settings, write_arrays
+from benchmarks.markdown import fmt, peak_text, table
+from benchmarks.stats import floor, peak_fraction, ratio, summarize
+from benchmarks.step_profile import bounds, profile_markdown
+from benchmarks.workers import network_settings, run_worker, write_arrays
 
 FRAMEWORKS = {
     "ours": ("ours_mlp", "digitnet: TF1 graph, Session, run_epoch"),
@@ -40,9 +43,8 @@ def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
             if runs[name] and ("skipped" in runs[name][0] or "error" in runs[name][-1]):
                 continue
             log(f"training throughput: {name}, repetition {repetition + 1}/{ctx.plan.repeats}")
-            profile_steps = PROFILE_STEPS if name == "ours" and repetition == ctx.plan.repeats - 1 else 0
-            if ctx.tiny and profile_steps:
-                profile_steps = 2
+            last_of_ours = name == "ours" and repetition == ctx.plan.repeats - 1
+            profile_steps = (2 if ctx.tiny else PROFILE_STEPS) if last_of_ours else 0
             result = run_worker(module, {**spec, "seed": BASE_SEED + repetition, "profile_steps": profile_steps})
             if "error" in result:
                 log(f"  {result['error']}")
@@ -74,36 +76,26 @@ def per_repetition_ratios(runs: dict[str, list[dict]], other: str) -> dict:
     return summarize(values, "x")
 
 
-def measure(ctx: Context, peak: dict) -> dict:
-    """Run section 1 and return its results dict (including its floors)."""
-    data = ctx.data()
-    network = network_settings()
-    spec = {
-        "arrays": write_arrays(data, ctx.work_dir / "arrays"),
-        "network": network,
-        "warmup_epochs": ctx.plan.warmup_epochs,
-        "timed_epochs": ctx.plan.timed_epochs,
-        "threads": 0,
-    }
+def measure(ctx: Context) -> dict:
+    """Run the section and return its results dict (including its floors)."""
+    peak = ctx.matmul_peak["gflops"]
+    data, network = ctx.data, network_settings()
+    spec = {"arrays": write_arrays(data, ctx.work_dir / "arrays"), "network": network, "threads": 0,
+            "warmup_epochs": ctx.plan.warmup_epochs, "timed_epochs": ctx.plan.timed_epochs}
     runs = run_repetitions(ctx, spec)
     frameworks = {name: {"label": FRAMEWORKS[name][1], **summarize_framework(results)}
                   for name, results in runs.items()}
     flops_per_example = training_flops(network["hidden_units"])
     ours = frameworks["ours"]["examples_per_second"]
     gflops = summarize([v * flops_per_example / 1e9 for v in ours["values"]], "GFLOP/s")
-    peak_fraction = gflops["median"] / peak["gflops"] if gflops["median"] and peak.get("gflops") else None
-    comparisons = {}
-    for other in ("keras", "torch"):
-        comparisons[other] = {
-            "ratio_of_medians": ratio(ours, frameworks[other]["examples_per_second"]),
-            "per_repetition": per_repetition_ratios(runs, other),
-        }
+    comparisons = {other: {"ratio_of_medians": ratio(ours, frameworks[other]["examples_per_second"]),
+                           "per_repetition": per_repetition_ratios(runs, other)} for other in ("keras", "torch")}
     profile = next((r["profile"] for r in runs["ours"] if "profile" in r), None)
     if profile is not None:
         steps_per_epoch = -(-len(data.train) // network["batch_size"])
         step_ms = 1000 * frameworks["ours"]["epoch_seconds"]["median"] / steps_per_epoch
-        keras_rate = frameworks["keras"]["examples_per_second"]["median"]
-        profile["bounds"] = bounds(step_ms, profile, profile["numpy_matmul_ms"], keras_rate, network["batch_size"])
+        profile["bounds"] = bounds(step_ms, profile, frameworks["keras"]["examples_per_second"]["median"],
+                                   network["batch_size"])
     return {
         "title": "Training throughput: the same network in three frameworks",
         "settings": {
@@ -116,15 +108,15 @@ def measure(ctx: Context, peak: dict) -> dict:
         "flops_per_example": flops_per_example,
         "flop_formula": FORMULA,
         "ours_gflops": gflops,
-        "matmul_peak_gflops": peak.get("gflops"),
-        "ours_peak_fraction": peak_fraction,
+        "matmul_peak_gflops": peak,
         "profile": profile,
         "floors": [
             floor("training", "ours / Keras examples/s (ratio of medians)",
                   comparisons["keras"]["ratio_of_medians"], FLOOR_VS_KERAS, unit="x"),
             floor("training", "ours / PyTorch examples/s (ratio of medians)",
                   comparisons["torch"]["ratio_of_medians"], FLOOR_VS_TORCH, unit="x"),
-            floor("training", "ours GFLOP/s / float32 matmul peak", peak_fraction, FLOOR_PEAK_FRACTION, unit="of peak"),
+            floor("training", "ours GFLOP/s / float32 matmul peak", peak_fraction(gflops, peak), FLOOR_PEAK_FRACTION,
+                  unit="of peak"),
         ],
     }
 
@@ -139,6 +131,16 @@ def _ratio_text(comparison: dict) -> str:
 def to_markdown(section: dict) -> list[str]:
     """The section's lines for results.md."""
     s = section["settings"]
+    rows = []
+    for frame in section["frameworks"].values():
+        if frame["repetitions"] == 0:
+            rows.append([frame["label"], f"skipped: {frame.get('note', 'no result')}"])
+            continue
+        accuracy = frame["test_accuracy"]
+        rows.append([frame["label"], fmt(frame["examples_per_second"], 0, unit=False),
+                     fmt(frame["epoch_seconds"], 2, unit=False), fmt(frame["warmup_seconds"], 2, unit=False),
+                     f"{accuracy['median']:.2%} ({accuracy['min']:.2%}–{accuracy['max']:.2%})"])
+    peak = section["matmul_peak_gflops"]
     lines = [
         f"Network {'-'.join(map(str, [784, *s['hidden_units'], 10]))} (ReLU, dropout {s['dropout']}), batch "
         f"{s['batch_size']}, Adam lr {s['learning_rate']} (beta1 {s['beta1']}, beta2 {s['beta2']}, epsilon "
@@ -146,61 +148,17 @@ def to_markdown(section: dict) -> list[str]:
         f"rows. Each repetition: {s['warmup_epochs']} warm-up epoch(s) (not timed), then {s['timed_epochs']} timed "
         f"epoch(s); {s['repetitions']} repetitions, order: {s['order']}. Figures: median (min–max, n).",
         "",
-        "| framework | examples/s | seconds per timed epoch | warm-up epoch (s) | test accuracy after all epochs |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for frame in section["frameworks"].values():
-        if frame["repetitions"] == 0:
-            lines.append(f"| {frame['label']} | skipped: {frame.get('note', 'no result')} | | | |")
-            continue
-        accuracy = frame["test_accuracy"]
-        accuracy_text = f"{accuracy['median']:.2%} ({accuracy['min']:.2%}–{accuracy['max']:.2%})"
-        lines.append(f"| {frame['label']} | {fmt(frame['examples_per_second'], 0, unit=False)} | "
-                     f"{fmt(frame['epoch_seconds'], 2, unit=False)} | {fmt(frame['warmup_seconds'], 2, unit=False)} "
-                     f"| {accuracy_text} |")
-    peak = section["matmul_peak_gflops"]
-    fraction = section["ours_peak_fraction"]
-    lines += [
+        *table(["framework", "examples/s", "seconds per timed epoch", "warm-up epoch (s)",
+                "test accuracy after all epochs"], rows),
         "",
         f"- ours / Keras: {_ratio_text(section['ratios']['keras'])}",
         f"- ours / PyTorch: {_ratio_text(section['ratios']['torch'])}",
         f"- ours achieved {fmt(section['ours_gflops'], 1)} = "
-        f"{peak_text(fraction)} of the measured float32 matmul peak "
+        f"{peak_text(peak_fraction(section['ours_gflops'], peak))} of the measured float32 matmul peak "
         f"({'n/a' if peak is None else f'{peak:.1f}'} GFLOP/s), counting "
         f"{section['flops_per_example']:,} FLOPs per training example: {section['flop_formula']}.",
         "- Each framework uses its own default weight initialisers; Keras keeps its default thread settings.",
     ]
     if section.get("profile"):
         lines += ["", *profile_markdown(section["profile"], s["batch_size"])]
-    return lines
-
-
-def profile_markdown(profile: dict, batch_size: int) -> list[str]:
-    """'Where our step's time goes': the traced op time per category and the matmul-only ceiling."""
-    per_step = profile["ms_per_step"]
-    limits = profile.get("bounds") or {}
-    lines = [
-        f"**Where our step's time goes** (batch {batch_size}; {profile['traced_steps']} steps traced with "
-        "TensorFlow's full trace after the timed epochs of the last repetition; medians of each op's own run "
-        "time per step; tracing adds a little to each):",
-        "",
-        "| ops | ms per step | share |",
-        "| --- | --- | --- |",
-    ]
-    total = profile["op_ms_per_step"] or 1.0
-    for category in CATEGORIES:
-        lines.append(f"| {category} | {per_step[category]:.2f} | {per_step[category] / total:.0%} |")
-    lines.append(f"| all ops | {profile['op_ms_per_step']:.2f} | |")
-    lines.append("")
-    if limits.get("other_step_ms"):
-        lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
-                     f"{limits['other_step_ms']:.2f} ms Keras.")
-    lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
-                 f"machine reaches for these shapes): {profile['numpy_matmul_ms']:.2f} ms per step.")
-    if limits.get("ceiling_traced_matmuls"):
-        lines.append(
-            f"- Ceiling on ours/Keras at this batch size: {limits['ceiling_traced_matmuls']:.2f}x if every op "
-            f"but the matrix products took no time, {limits['ceiling_numpy_matmuls']:.2f}x if the products also "
-            "ran at numpy's rate. A float32 step cannot be faster than its matrix products, so the matrix "
-            "products, not feeding or Python, are what stand between this path and a larger ratio.")
     return lines

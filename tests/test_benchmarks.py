@@ -1,10 +1,12 @@
-"""Smoke tests of the benchmark harness (benchmarks/): every section produces numbers and the outputs get
-written. They run `benchmarks.run --tiny` on the synthetic MNIST folder: one repetition, a few batches.
-PyTorch is optional (CI installs only requirements.txt): its rows are then skipped with a note.
+"""Tests of the benchmark harness (benchmarks/): its import graph, its helpers, and smoke runs of
+`benchmarks.run --tiny` on the synthetic MNIST folder (one repetition, a few batches) that check every
+section produces numbers and the outputs get written. PyTorch is optional (CI installs only
+requirements.txt): its rows are then skipped with a note.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from pathlib import Path
@@ -13,31 +15,92 @@ import pytest
 
 # benchmarks/ is a folder of the checkout, not part of the installed package: make it importable when
 # pytest is started as `pytest` (which, unlike `python -m pytest`, does not put the checkout on sys.path).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS.parent))
 
-from benchmarks import run, torch_mlp  # noqa: E402
-from benchmarks.common import Plan, floor, fmt, summarize  # noqa: E402
-from benchmarks.flops import forward_flops, layer_shapes, training_flops  # noqa: E402
-from benchmarks.step_profile import categorize, training_matmul_shapes  # noqa: E402
-from benchmarks.user_images import ensure_images  # noqa: E402
+from benchmarks import model_table, run, torch_mlp, user_images  # noqa: E402
+from benchmarks.context import Plan  # noqa: E402
+from benchmarks.flops import forward_flops, layer_shapes, training_flops, training_matmul_shapes  # noqa: E402
+from benchmarks.image_set import ensure_images  # noqa: E402
+from benchmarks.markdown import floors_table, fmt, table  # noqa: E402
+from benchmarks.sections import SECTIONS  # noqa: E402
+from benchmarks.stats import floor, rejudge, summarize  # noqa: E402
+from benchmarks.step_profile import categorize  # noqa: E402
 
-SECTIONS = ("data_loading", "training", "time_to_accuracy", "inference", "user_images")
+# The only imports allowed inside functions: optional heavy frameworks, loaded by their worker process only.
+OPTIONAL_FRAMEWORKS = ("torch", "keras")
+FLOORS_HEADER = "| section | what | measured | target | result |"
 
 
-@pytest.fixture(scope="module")
-def user_images_dir(tmp_path_factory, mnist_dir):
-    """The user-like set rendered from the synthetic test digits, one image per kind."""
-    return ensure_images(tmp_path_factory.mktemp("user_images"), mnist_dir, per_kind=1)
+# ---------------------------------------------------------------------------------------------------
+# The import graph
 
 
-@pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory, mnist_dir, trained_export, user_images_dir):
-    """One `--tiny` run of every section; returns (exit status, output folder, results dict)."""
-    out = tmp_path_factory.mktemp("bench_out")
-    model_dir = trained_export[0]
-    status = run.main(["--tiny", "--data", str(mnist_dir), "--model", str(model_dir),
-                       "--images", str(user_images_dir), "--out", str(out)])
-    return status, out, json.loads((out / "results.json").read_text())
+def import_graph() -> tuple[dict[str, set[str]], list[str]]:
+    """(module -> the benchmarks modules it imports anywhere, the function-level imports that are not allowed)."""
+    modules = {("benchmarks" if path.stem == "__init__" else f"benchmarks.{path.stem}"): path
+               for path in BENCHMARKS.glob("*.py")}
+    graph, forbidden = {}, []
+    for module, path in modules.items():
+        source = path.read_text()
+        tree = ast.parse(source)
+        lines = source.splitlines()
+        graph[module] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("benchmarks"):
+                graph[module] |= {f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules
+                                  else node.module for alias in node.names}
+            elif isinstance(node, ast.Import):
+                graph[module] |= {alias.name for alias in node.names if alias.name in modules}
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                    continue
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                allowed = all(name.split(".")[0] in OPTIONAL_FRAMEWORKS for name in names)
+                commented = any("optional" in line for line in lines[max(0, node.lineno - 3) : node.lineno])
+                if not (allowed and commented):
+                    forbidden.append(f"{path.name}:{node.lineno} imports {', '.join(names)} inside a function")
+    return graph, forbidden
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` as [a, b, ..., a], or [] when there is none (depth-first search)."""
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                return path[path.index(target) :] + [target]
+            if target not in state and (cycle := visit(target, [*path, target])):
+                return cycle
+        state[node] = "done"
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start, [start])):
+            return cycle
+    return []
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_benchmarks_import_graph_has_no_cycles_and_no_function_level_imports():
+    graph, forbidden = import_graph()
+    assert "benchmarks.run" in graph and "benchmarks.sections" in graph["benchmarks.run"]
+    assert "benchmarks.machine" in graph["benchmarks.context"]  # `from benchmarks import machine` is an edge
+    assert find_cycle(graph) == []
+    assert forbidden == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
 
 
 def test_flop_counts_follow_the_documented_formula():
@@ -68,6 +131,17 @@ def test_summaries_and_floors():
     assert floor("x", "speed", 2.5, 2.0)["passed"] is True
     assert floor("x", "time", 6.0, 5.0, higher_is_better=False)["passed"] is False
     assert floor("x", "missing", None, 1.0)["passed"] is None
+    item = floor("x", "fraction", 0.7, 0.6, unit="of peak")
+    rejudge(item, 0.5)
+    assert (item["value"], item["passed"], item["comparison"]) == (0.5, False, ">=")
+
+
+def test_markdown_tables():
+    assert table(["a", "b"], [[1, 2], ["only"]]) == ["| a | b |", "| --- | --- |", "| 1 | 2 |", "| only |  |"]
+    lines = floors_table([floor("s", "ratio", 2.5, 2.0, unit="x"), floor("s", "share", None, 0.9)])
+    assert lines[0] == FLOORS_HEADER
+    assert lines[2:] == ["| s | ratio | 2.50x | >= 2.00x | PASS |", "| s | share | n/a | >= 90.0% | n/a |"]
+    assert floors_table([]) == []
 
 
 def test_plan_options():
@@ -78,12 +152,44 @@ def test_plan_options():
     assert Plan.make(tiny=True).repeats == 1
 
 
+def test_every_section_has_measure_and_markdown():
+    assert list(SECTIONS) == ["training", "time_to_accuracy", "data_loading", "inference", "user_images"]
+    for module in SECTIONS.values():
+        assert callable(module.measure) and callable(module.to_markdown)
+
+
+def test_torch_worker_skips_cleanly_without_torch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    result = torch_mlp.measure({})
+    assert "skipped" in result and "not importable" in result["skipped"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Smoke runs
+
+
+@pytest.fixture(scope="module")
+def user_images_dir(tmp_path_factory, mnist_dir):
+    """The user-like set rendered from the synthetic test digits, one image per kind."""
+    return ensure_images(tmp_path_factory.mktemp("user_images"), mnist_dir, per_kind=1)
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory, mnist_dir, trained_export, user_images_dir):
+    """One `--tiny` run of every section; returns (exit status, output folder, results dict)."""
+    out = tmp_path_factory.mktemp("bench_out")
+    status = run.main(["--tiny", "--data", str(mnist_dir), "--model", str(trained_export[0]),
+                       "--images", str(user_images_dir), "--out", str(out)])
+    return status, out, json.loads((out / "results.json").read_text())
+
+
 def test_tiny_run_measures_every_section(tiny_results):
     status, _, results = tiny_results
     assert status == 0
     assert results["machine"]["cpu"]["logical_cpus"] >= 1
-    assert results["matmul_peak"]["gflops"] > 0
+    assert results["matmul_peak"]["gflops"] > 0 and len(results["matmul_peak"]["measurements_gflops"]) == 2
     sections = results["sections"]
+    assert list(sections) == list(SECTIONS)
     for name in SECTIONS:
         assert "error" not in sections[name], sections[name].get("error")
     training = sections["training"]["frameworks"]
@@ -93,6 +199,7 @@ def test_tiny_run_measures_every_section(tiny_results):
     torch_row = training["torch"]
     assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
     assert sections["training"]["ours_gflops"]["median"] > 0
+    assert sections["training"]["matmul_peak_gflops"] == results["matmul_peak"]["gflops"]  # the final peak
     profile = sections["training"]["profile"]
     assert profile["ms_per_step"]["matrix products"] > 0 and profile["numpy_matmul_ms"] > 0
     assert profile["bounds"]["ceiling_traced_matmuls"] > 0
@@ -102,21 +209,25 @@ def test_tiny_run_measures_every_section(tiny_results):
     inference = sections["inference"]
     for key in ("tensorflow_import_seconds", "cold_load_seconds", "cli_evaluate_seconds", "cli_predict_seconds"):
         assert inference[key]["median"] > 0
+    assert inference["model"]["chosen"] == "given with --model"
     assert inference["latency_ms"]["prepare_sample_photo"]["median"] > 0
     assert inference["batch_images_per_second"]["median"] > 0
-    assert sections["user_images"]["images"] == 10
-    assert set(sections["user_images"]["kinds"]) and 0 <= sections["user_images"]["overall"]["naive_accuracy"] <= 1
+    user = sections["user_images"]
+    assert user["images"] == 10 and sum(tally["images"] for tally in user["kinds"].values()) == 10
+    assert 0 <= user["overall"]["naive_accuracy"] <= 1 and user["overall"]["prepared_refused"] >= 0
 
 
 def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
     _, out, results = tiny_results
     markdown = (out / "results.md").read_text()
     for heading in ("## Machine", "## Floors", "Training throughput", "Where our step's time goes",
-                    "Time to accuracy", "Data loading",
-                    "Inference", "User-like images"):
+                    "Time to accuracy", "Data loading", "Inference", "User-like images"):
         assert heading in markdown
+    assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
+    floors = [item for section in results["sections"].values() for item in section["floors"]]
+    assert len(floors) == 8 and all(f"| {item['what']} |" in markdown for item in floors)
+    assert all(item["passed"] in (True, False, None) for item in floors)
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000
-    assert all(item["passed"] in (True, False, None) for s in results["sections"].values() for item in s["floors"])
     assert "/tmp/" not in markdown  # no machine paths in what gets committed
 
 
@@ -127,7 +238,21 @@ def test_only_reruns_one_section_and_keeps_the_rest(tiny_results, mnist_dir):
     assert set(after["sections"]) == set(before["sections"])
     assert after["sections"]["training"] == before["sections"]["training"]
     assert after["sections"]["data_loading"]["run"] != before["sections"]["data_loading"]["run"]
-    assert "Kept from an earlier run" in (out / "results.md").read_text()
+    markdown = (out / "results.md").read_text()
+    assert "Kept from an earlier run" in markdown and "| training (earlier run) |" in markdown
+
+
+def test_only_inference_runs_alone(tmp_path, mnist_dir, user_images_dir, tiny_results):
+    """No other section ran first, no model given: the section trains its own and measures the same things."""
+    assert run.main(["--tiny", "--only", "inference", "--data", str(mnist_dir), "--images", str(user_images_dir),
+                     "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert list(results["sections"]) == ["inference"]
+    alone, within = results["sections"]["inference"], tiny_results[2]["sections"]["inference"]
+    assert "error" not in alone, alone.get("error")
+    assert alone["model"]["chosen"] == "trained by this run with TrainConfig() defaults"
+    assert set(alone) == set(within) and set(alone["latency_ms"]) == set(within["latency_ms"])
+    assert alone["batch_gflops"]["median"] > 0 and alone["matmul_peak_gflops"] == results["matmul_peak"]["gflops"]
 
 
 def test_missing_data_is_one_line(tmp_path, capsys):
@@ -142,28 +267,23 @@ def test_unknown_section_is_a_usage_error():
     assert exit_info.value.code == 2
 
 
-def test_torch_worker_skips_cleanly_without_torch(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    result = torch_mlp.measure({})
-    assert "skipped" in result and "not importable" in result["skipped"]
-
-
 def test_user_images_standalone(tmp_path, trained_export, user_images_dir):
-    from benchmarks import user_images
-
     out = tmp_path / "user_images.md"
     assert user_images.main(["--model", str(trained_export[0]), "--images", str(user_images_dir),
                              "--out", str(out)]) == 0
-    assert "| **overall** | 10 |" in out.read_text()
+    text = out.read_text()
+    assert "| **overall** | 10 |" in text and FLOORS_HEADER in text
 
 
 def test_model_table_smoke(tmp_path, mnist_dir, user_images_dir):
-    from benchmarks import model_table
-
     status = model_table.main(["--configs", "default", "--data", str(mnist_dir), "--images", str(user_images_dir),
                                "--export-dir", str(tmp_path / "models"), "--out", str(tmp_path), "--max-epochs", "1",
                                "--validation-size", "100", "--quiet"])
     assert status == 0
     assert "| default |" in (tmp_path / "models.md").read_text()
-    row = json.loads((tmp_path / "results.json").read_text())["models"]["rows"][0]
+    results = json.loads((tmp_path / "results.json").read_text())
+    row = results["models"]["rows"][0]
     assert row["epochs_run"] == 1 and 0 <= row["test_accuracy"] <= 1 and row["user_images"] == 10
+    markdown = (tmp_path / "results.md").read_text()
+    assert "## Trained models" in markdown and markdown.count(FLOORS_HEADER) == 1
+    assert "| models | user-image accuracy, default |" in markdown
