@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from digitnet.config import TrainConfig
 from digitnet.errors import DigitnetError
 from digitnet.quiet import quiet_tensorflow
@@ -87,36 +85,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitnet.images import prepare_images
-
-    prepared = prepare_images(args.images)
     from digitnet.model import load_classifier
+    from digitnet.reading import read_images
 
-    good = [item for item in prepared if not isinstance(item, Exception)]
     with load_classifier(args.model, args.export_dir) as classifier:
-        if good:
-            probabilities, classes = classifier.predict(np.stack([item.pixels for item in good]))
-    answers = iter(range(len(good)))
-    refused = 0
-    for path, item in zip(args.images, prepared, strict=True):
-        if isinstance(item, Exception):
-            refused += 1
-            if args.json:
-                print(json.dumps({"path": str(path), "error": str(item)}))
-            else:
-                print(f"error: {item}", file=sys.stderr)
-            continue
-        index = next(answers)
-        digit, confidence = int(classes[index]), float(probabilities[index][classes[index]])
+        readings = read_images(classifier, args.images)
+    for reading in readings:
         if args.json:
-            print(json.dumps({
-                "path": str(path), "digit": digit, "confidence": round(confidence, 6),
-                "probabilities": [round(float(p), 6) for p in probabilities[index]],
-            }))
+            print(json.dumps(reading.to_json()))
+        elif reading.ok:
+            print(reading.summary())
         else:
-            print(f"{path}: {digit} ({confidence:.1%})")
+            print(f"error: {reading.source}: {reading.refusal}", file=sys.stderr)
     sys.stdout.flush()
-    return 1 if refused else 0
+    return 0 if all(reading.ok for reading in readings) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

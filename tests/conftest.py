@@ -29,15 +29,26 @@ def tiny_config(tmp: Path, mnist: Path, **changes) -> TrainConfig:
     return TrainConfig(**settings)
 
 
-@pytest.fixture(scope="session")
-def trained_export(tmp_path_factory, mnist_dir):
-    """Train the tiny MLP once per session and export it. Returns (export_dir, TrainResult, data)."""
+def _train_and_export(tmp_path_factory, mnist_dir, **changes):
     from digitnet.data import load_mnist
     from digitnet.export import export_result
     from digitnet.training import run_training
 
     tmp = tmp_path_factory.mktemp("trained")
-    config = tiny_config(tmp, mnist_dir, epochs=4)
+    config = tiny_config(tmp, mnist_dir, epochs=4, **changes)
     data = load_mnist(mnist_dir, TINY_VALIDATION)
     result = run_training(config, progress=False, data=data)
     return export_result(result, data), result, data
+
+
+@pytest.fixture(scope="session")
+def trained_export(tmp_path_factory, mnist_dir):
+    """A tiny ten-digit MLP (no "not a digit" class), trained once per session and exported: it answers
+    every image, which the CLI and notebook tests need. Returns (export_dir, TrainResult, data)."""
+    return _train_and_export(tmp_path_factory, mnist_dir, negatives=0)
+
+
+@pytest.fixture(scope="session")
+def trained_export_with_not_digit(tmp_path_factory, mnist_dir):
+    """A tiny MLP as the defaults train it: synthesised variants and the "not a digit" class."""
+    return _train_and_export(tmp_path_factory, mnist_dir)

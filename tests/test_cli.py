@@ -28,7 +28,8 @@ def test_predict_json_lines_match_the_contract(trained_export, capsys):
     assert status == 0 and len(lines) == 3
     for line, path in zip(lines, SAMPLES[:3], strict=True):
         answer = json.loads(line)
-        assert set(answer) == {"path", "digit", "confidence", "probabilities"}
+        assert set(answer) == {"path", "digit", "confidence", "probabilities", "number"}
+        assert answer["number"] == str(answer["digit"])
         assert answer["path"] == str(path) and 0 <= answer["digit"] <= 9
         assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-4
         assert answer["confidence"] == max(answer["probabilities"])
@@ -45,7 +46,7 @@ def test_mixed_batch_answers_the_good_and_refuses_the_bad(trained_export, tmp_pa
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert status == 1
     assert [("error" in a) for a in answers] == [False, True, True, False]
-    assert answers[1]["path"] == str(empty) and str(empty) in answers[1]["error"]
+    assert answers[1] == {"path": str(empty), "error": "empty file"}  # the path once, the reason alone
     assert "digit" in answers[3]
 
 

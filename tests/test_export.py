@@ -18,8 +18,8 @@ from digitnet.model import SavedModelClassifier
 from digitnet.versions import latest_version, resolve_model_dir
 
 
-def test_export_contract_signature(trained_export):
-    export_dir, _, _ = trained_export
+def test_export_contract_signature(trained_export_with_not_digit):
+    export_dir, _, _ = trained_export_with_not_digit
     assert export_dir.name.isdigit()
     with SavedModelClassifier(export_dir) as classifier:
         signature = classifier.signature
