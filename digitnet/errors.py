@@ -15,6 +15,13 @@ class DigitnetError(Exception):
     """A problem with the user's input, described in one line."""
 
 
+class DigitnetWarning(UserWarning):
+    """Input that is accepted but probably not what the user meant (one line, starting with the file's path).
+
+    The CLI prints it as one ``warning:`` line on stderr; notebooks show it as Python shows warnings.
+    """
+
+
 def where(path: str | os.PathLike, line: int | None = None, column: int | None = None) -> str:
     """Format a location prefix such as ``digit_xtrain.csv, line 12, column 3``.
 

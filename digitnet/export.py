@@ -3,7 +3,13 @@
 ``SavedModel/1``, ``SavedModel/2``, ...: every export takes the next free integer, so re-running never hits
 SavedModelBuilder's "Export directory already exists". The model is written into a temporary sibling
 folder (``SavedModel/.partial-*``) and renamed to its number only once it is complete, with its record
-inside; a crash half-way leaves no numbered folder behind.
+inside; a crash half-way leaves no numbered folder behind, and a kill leaves a ``.partial-*`` folder that the
+next export or training run removes (`digitnet.files.remove_stale`: never one a running export still holds).
+
+Work is never lost at the end: `check_destination` refuses, before the first training step, a run whose
+export or checkpoint folder is a file, cannot be written or lacks room. If the export still fails after
+training, the error names the run's checkpoint folder, which keeps the trained weights with their network
+description and record, and the ``python -m digitnet export`` command that exports it.
 
 The serving graph is built fresh from the `NetworkSpec` saved beside the checkpoint (no dropout, no
 training data, no optimiser state), so a checkpoint folder can be exported on its own, and its weights
@@ -17,20 +23,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import digitnet
 from digitnet import graph as dg
 from digitnet._tf import session_config, tf, tf1
-from digitnet.config import NetworkSpec
+from digitnet.config import NetworkSpec, TrainConfig
 from digitnet.data import MnistData
 from digitnet.errors import DigitnetError
-from digitnet.files import atomic_write_text
-from digitnet.versions import publish
+from digitnet.files import atomic_write_text, remove_stale, staging_folder
+from digitnet.versions import RECORD_NAME, publish
 
 if TYPE_CHECKING:  # only for annotations: loading a model for prediction need not import the training code
     from digitnet.training import TrainResult
@@ -38,7 +46,6 @@ if TYPE_CHECKING:  # only for annotations: loading a model for prediction need n
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
 OUTPUT_KEYS = ("probabilities", "classes")  # always there; "not_digit" too when the network has that class
-RECORD_NAME = "digitnet.json"
 CHECKPOINT_PREFIX = "best"  # the Saver checkpoint inside a run's checkpoints folder
 
 
@@ -62,7 +69,11 @@ def build_serving_graph(network: NetworkSpec):
 def _write_saved_model(target: Path, checkpoint_prefix: str, network: NetworkSpec) -> None:
     graph, images, outputs = build_serving_graph(network)
     with tf1.Session(graph=graph, config=session_config()) as session:
-        tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint_prefix)
+        try:
+            tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint_prefix)
+        except (tf.errors.OpError, ValueError) as error:
+            raise DigitnetError(f"{Path(checkpoint_prefix).parent}: cannot restore the checkpoint "
+                                f"'{CHECKPOINT_PREFIX}' ({_first_line(error)})") from None
         signature = tf1.saved_model.signature_def_utils.predict_signature_def(
             inputs={INPUT_KEY: images},
             outputs=outputs,
@@ -75,6 +86,11 @@ def _write_saved_model(target: Path, checkpoint_prefix: str, network: NetworkSpe
             strip_default_attrs=True,
         )
         builder.save()
+
+
+def _first_line(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error)
+    return (text.strip().splitlines() or [type(error).__name__])[0].strip()
 
 
 def run_record(result: TrainResult, data: MnistData) -> dict:
@@ -101,19 +117,32 @@ def run_record(result: TrainResult, data: MnistData) -> dict:
     }
 
 
-def export_result(result: TrainResult, data: MnistData, export_base: str | Path | None = None) -> Path:
+def export_result(result: TrainResult, data: MnistData, export_base: str | Path | None = None,
+                  on_published: Callable[[Path], None] | None = None) -> Path:
     """Export a training run's best weights as the next ``<export_base>/<N>`` and return that path.
 
     The run's record is first saved beside the checkpoint too, so that if the export fails the checkpoint
-    folder alone can still be exported later (`export_checkpoint`, ``python -m digitnet export``).
+    folder alone can still be exported later (`export_checkpoint`, ``python -m digitnet export``), and the
+    error says so. `on_published`: see `export_checkpoint`.
+
+    Raises:
+        DigitnetError: the export failed; the message names the kept checkpoint folder and how to export it.
     """
     record = run_record(result, data)
-    atomic_write_text(result.checkpoint_dir / RECORD_NAME, json.dumps(record, indent=2) + "\n")
-    return export_checkpoint(result.checkpoint_dir, export_base or result.config.export_dir, record)
+    checkpoint = result.checkpoint_dir
+    try:
+        atomic_write_text(checkpoint / RECORD_NAME, json.dumps(record, indent=2) + "\n")
+    except OSError:
+        pass  # the export below still carries the record; only a later export of the folder would lack it
+    try:
+        return export_checkpoint(checkpoint, export_base or result.config.export_dir, record, on_published)
+    except DigitnetError as error:
+        raise DigitnetError(f"{error}; the trained weights are kept in {checkpoint}: export them with "
+                            f"`python -m digitnet export {checkpoint} --export-dir <folder>`") from None
 
 
 def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "SavedModel",
-                      record: dict | None = None) -> Path:
+                      record: dict | None = None, on_published: Callable[[Path], None] | None = None) -> Path:
     """Export the weights of a run's checkpoints folder as ``<export_base>/<N>`` and return that path.
 
     Args:
@@ -121,25 +150,95 @@ def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "Sav
             ``network.json`` written by training (and the record, when the run finished).
         export_base: folder of numbered versions; created if missing.
         record: facts for the JSON written beside the model; default: the record saved in the folder.
+        on_published: called with the new version's path the moment it exists (Ctrl-C held meanwhile).
+
+    Raises:
+        DigitnetError: one line naming the folder at fault (checkpoint unreadable, destination not writable).
     """
     checkpoint_dir = Path(checkpoint_dir)
     network = NetworkSpec.load(checkpoint_dir)
     prefix = checkpoint_dir / CHECKPOINT_PREFIX
-    if not Path(f"{prefix}.index").exists():
+    try:
+        found = Path(f"{prefix}.index").is_file()
+    except OSError:
+        found = False
+    if not found:
         raise DigitnetError(f"{checkpoint_dir}: no checkpoint '{CHECKPOINT_PREFIX}' in this folder")
     if record is None:
         record = read_record(checkpoint_dir)
     base = Path(export_base)
-    base.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=base))
     try:
-        model_dir = staging / "model"
-        _write_saved_model(model_dir, str(prefix), network)
-        facts = {**record, "network": network.to_dict(), "signature": describe_contract(network)}
-        (model_dir / RECORD_NAME).write_text(json.dumps(facts, indent=2) + "\n")
-        return publish(model_dir, base)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if base.exists() and not base.is_dir():
+            raise DigitnetError(f"{base}: is a file, expected a folder for the numbered model versions")
+        base.mkdir(parents=True, exist_ok=True)
+        remove_stale(base)  # what killed exports left behind
+        with staging_folder(base) as staging:
+            model_dir = staging / "model"
+            _write_saved_model(model_dir, str(prefix), network)
+            facts = {**record, "network": network.to_dict(), "signature": describe_contract(network)}
+            (model_dir / RECORD_NAME).write_text(json.dumps(facts, indent=2) + "\n")
+            return publish(model_dir, base, on_published)
+    except (OSError, tf.errors.OpError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else _first_line(error)
+        raise DigitnetError(f"{base}: cannot write the model there ({reason})") from None
+
+
+# Room a run needs besides its weights (4 bytes a parameter): the SavedModel's graph and record, and the
+# checkpoint's TensorBoard logs (histograms every epoch); the checkpoint is written twice while it is replaced.
+EXPORT_MARGIN_BYTES = 2 << 20
+LOG_MARGIN_BYTES = 32 << 20
+
+
+def parameter_count(network: NetworkSpec) -> int:
+    """The number of weights in `network` (counted on its serving graph, so it is exact for every architecture)."""
+    graph, _, _ = build_serving_graph(network)
+    return sum(int(variable.shape.num_elements()) for variable in dg.model_variables(graph))
+
+
+def check_destination(config: TrainConfig, export: bool = True) -> None:
+    """Refuse a run whose results could not be saved, before its first training step.
+
+    The log folder (``config.log_dir``, where the checkpoint of the best weights goes) and, when `export`,
+    the export folder (``config.export_dir``) must be folders, or creatable ones, that this process can
+    write, on disks with room for the model. Leftovers of killed exports in the export folder are removed.
+    Nothing is created: an unnamed temporary file (O_TMPFILE) proves that a folder can be written to.
+
+    Raises:
+        DigitnetError: one line naming the folder and what to do.
+    """
+    weights = 4 * parameter_count(config.network)
+    needs = [(Path(config.log_dir), 2 * weights + LOG_MARGIN_BYTES, "--log-dir / LOG_DIR")]
+    if export:
+        needs.append((Path(config.export_dir), weights + EXPORT_MARGIN_BYTES, "--export-dir / EXPORT_DIR"))
+    by_disk: dict[int, list] = {}
+    for folder, size, option in needs:
+        existing = _writable_ancestor(folder, option)
+        by_disk.setdefault(os.stat(existing).st_dev, []).append((folder, size, existing))
+    if export:
+        remove_stale(config.export_dir)  # killed exports' leftovers would take room too
+    for entries in by_disk.values():
+        free = shutil.disk_usage(entries[0][2]).free
+        need = sum(size for _, size, _ in entries)
+        if free < need:
+            raise DigitnetError(f"{entries[-1][0]}: only {free / 2**20:.0f} MB free on its disk, the run needs about "
+                                f"{need / 2**20:.0f} MB: free some space or choose a folder on another disk")
+
+
+def _writable_ancestor(folder: Path, option: str) -> Path:
+    """`folder`, or its nearest existing ancestor when it is still to be created, checked to be writable."""
+    existing = folder
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            where = "is a file" if existing == folder else f"cannot be created: {existing} is a file"
+            raise DigitnetError(f"{folder}: {where}, expected a folder (choose another with {option})")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise DigitnetError(f"{folder}: cannot write there ({error.strerror or error}); choose another folder "
+                            f"with {option}") from None
+    return existing
 
 
 def describe_contract(network: NetworkSpec) -> dict:

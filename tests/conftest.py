@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from synthetic import write_mnist_folder  # tests/ is on sys.path (pytest's rootdir conftest)
 
 from digitnet.config import TrainConfig
 
 TINY_VALIDATION = 100
+
+# Property-based tests: a budget that keeps the suite fast; HYPOTHESIS_PROFILE=thorough runs twenty times more.
+# No example database: it would be written into the working tree (.hypothesis/).
+settings.register_profile("digitnet", max_examples=100, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", settings.get_profile("digitnet"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "digitnet"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_csv_cache(tmp_path_factory):
+    """The CSV cache of this test session (and of the CLIs and notebooks it starts), not the user's."""
+    previous = os.environ.get("DIGITNET_CACHE_DIR")
+    os.environ["DIGITNET_CACHE_DIR"] = str(tmp_path_factory.mktemp("csv-cache"))
+    yield Path(os.environ["DIGITNET_CACHE_DIR"])
+    if previous is None:
+        os.environ.pop("DIGITNET_CACHE_DIR", None)
+    else:
+        os.environ["DIGITNET_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -19,9 +40,11 @@ def mnist_dir(tmp_path_factory) -> Path:
 
 
 def tiny_config(tmp: Path, mnist: Path, **changes) -> TrainConfig:
-    """A TrainConfig that trains in about a second on the synthetic folder."""
+    """A TrainConfig that trains in about a second on the synthetic folder (a small MLP on the old decaying
+    schedule, which early stopping can end)."""
     settings = dict(
-        hidden_units=(32, 16), epochs=3, batch_size=50, learning_rate=3e-3, dropout=0.1, patience=2,
+        architecture="mlp", hidden_units=(32, 16), epochs=3, batch_size=50, learning_rate=3e-3, dropout=0.1,
+        patience=2, lr_schedule="decay",
         data_dir=str(mnist), export_dir=str(tmp / "SavedModel"), log_dir=str(tmp / "logs"),
         validation_size=TINY_VALIDATION, seed=7,
     )
