@@ -33,9 +33,17 @@ def layer_shapes(hidden_units: Sequence[int], inputs: int = INPUT_PIXELS, classe
     return list(zip(sizes[:-1], sizes[1:], strict=True))
 
 
-def forward_flops(hidden_units: Sequence[int]) -> int:
-    """FLOPs of one example's forward pass: 2 * sum(fan_in * fan_out)."""
-    return sum(2 * fan_in * fan_out for fan_in, fan_out in layer_shapes(hidden_units))
+def forward_flops(hidden_units: Sequence[int], conv_filters: Sequence[int] = (), kernel: int = 5,
+                  classes: int = CLASSES) -> int:
+    """FLOPs of one example's forward pass: 2 * sum(fan_in * fan_out) over the dense layers, and for a CNN
+    (`conv_filters` given) 2 * k * k * in_channels per output value of every 'SAME' convolution, each
+    followed by a 2x2 max-pool that halves the side (rounding up) before the dense layers."""
+    side, channels, total = 28, 1, 0
+    for filters in conv_filters:
+        total += 2 * side * side * filters * kernel * kernel * channels
+        side, channels = -(-side // 2), filters
+    inputs = side * side * channels if conv_filters else INPUT_PIXELS
+    return total + sum(2 * fan_in * fan_out for fan_in, fan_out in layer_shapes(hidden_units, inputs, classes))
 
 
 def training_flops(hidden_units: Sequence[int]) -> int:

@@ -99,9 +99,11 @@ def measure(ctx: Context) -> dict:
             "model_one_row": per_call_milliseconds(lambda: classifier.predict(row), plan.latency_calls),
         }
         throughput = batch_images_per_second(classifier, test.scaled(), plan.batch_repeats)
-    mlp = model["parameters"].get("architecture", "mlp") == "mlp"
-    flops_per_image = forward_flops(model["parameters"]["hidden_units"]) if mlp else None
-    gflops = summarize([v * flops_per_image / 1e9 for v in throughput["values"]], "GFLOP/s") if mlp else None
+    parameters = model["parameters"]
+    cnn = parameters.get("architecture", "mlp") == "cnn"
+    flops_per_image = forward_flops(parameters["hidden_units"], parameters.get("conv_filters", ()) if cnn else (),
+                                    classes=11 if parameters.get("negatives") else 10)
+    gflops = summarize([v * flops_per_image / 1e9 for v in throughput["values"]], "GFLOP/s")
 
     log(f"inference: CLI evaluate and predict ({len(predict_paths)} images) x{plan.repeats}")
     model_arg = ["--model", str(model_dir)]
@@ -163,5 +165,6 @@ def to_markdown(section: dict) -> list[str]:
         fraction = peak_fraction(section["batch_gflops"], section["matmul_peak_gflops"])
         lines.append(f"- That is {fmt(section['batch_gflops'], 1)} = {peak_text(fraction)} of the float32 matmul "
                      f"peak ({section['matmul_peak_gflops']:.1f} GFLOP/s), counting "
-                     f"{section['forward_flops_per_image']:,} forward FLOPs per image (2·Σ fan_in·fan_out).")
+                     f"{section['forward_flops_per_image']:,} forward FLOPs per image (convolutions and dense "
+                     "layers, benchmarks/flops.py).")
     return lines

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from benchmarks import data_loading, inference, time_to_accuracy, training_speed, user_images
+from benchmarks import data_loading, inference, real_digits, time_to_accuracy, training_speed, user_images
 from benchmarks.context import Context
 
 
@@ -32,4 +32,5 @@ SECTIONS: dict[str, Section] = {
     "data_loading": data_loading,
     "inference": inference,
     "user_images": user_images,
+    "real_digits": real_digits,
 }

@@ -134,6 +134,10 @@ PRESETS: dict[str, AugmentConfig] = {
         max_shift_px=1.5, max_rotation_deg=8.0, max_scale=0.08, max_shear=0.1, elastic_alpha=1.0, stroke=0.3
     ),
     "standard": AugmentConfig(),
+    # Other writers slant more than MNIST's and hold the pen differently: more shear, rotation and pen width.
+    "handwriting": AugmentConfig(
+        max_shift_px=1.5, max_rotation_deg=12.0, max_scale=0.12, max_shear=0.3, elastic_alpha=1.2, stroke=0.45
+    ),
 }
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from digitnet.errors import DigitnetError
 
 ARCHITECTURES = ("mlp", "cnn")
-AUGMENT_PRESETS = ("none", "light", "standard")
+AUGMENT_PRESETS = ("none", "light", "standard", "handwriting")
+LR_SCHEDULES = ("decay", "cosine")
 
 
 def parse_int_list(value: str | int | Sequence[int], name: str) -> tuple[int, ...]:
@@ -188,18 +189,21 @@ def option(default, help: str, flag: str | None = None, choices: Sequence[str] |
 class TrainConfig:
     """Hyper-parameters and paths of one training run (see each field's help)."""
 
-    architecture: str = option("mlp", "network kind", flag="--arch", choices=ARCHITECTURES)
-    hidden_units: tuple[int, ...] = option((1024, 512), "hidden layer sizes, e.g. 512,256", flag="--hidden")
-    conv_filters: tuple[int, ...] = option((32, 64), "cnn channels per convolution block, e.g. 32,64")
-    epochs: int = option(30, "maximum passes over the training images")
-    batch_size: int = option(256, "images per optimiser step")
-    learning_rate: float = option(2e-3, "initial Adam learning rate")
-    lr_decay: float = option(0.88, "learning-rate factor per epoch")
+    architecture: str = option("cnn", "network kind", flag="--arch", choices=ARCHITECTURES)
+    hidden_units: tuple[int, ...] = option((128,), "fully connected hidden layer sizes, e.g. 512,256", flag="--hidden")
+    conv_filters: tuple[int, ...] = option((16, 32), "cnn channels per convolution block, e.g. 32,64")
+    epochs: int = option(5, "maximum passes over the training images")
+    batch_size: int = option(128, "images per optimiser step")
+    learning_rate: float = option(3e-3, "peak Adam learning rate")
+    lr_decay: float = option(0.88, "learning-rate factor per epoch (schedule 'decay')")
+    lr_schedule: str = option("cosine", "learning-rate schedule: 'decay' (x lr_decay per epoch) or 'cosine' "
+                              "(warm-up, then down to 0 at the last epoch)", choices=LR_SCHEDULES)
+    warmup_epochs: float = option(0.5, "epochs of linear learning-rate warm-up (schedule 'cosine')")
     dropout: float = option(0.0, "fraction of hidden units dropped while training (0 = none)")
-    augment: str = option("light", "random distortions of training images", choices=AUGMENT_PRESETS)
+    augment: str = option("handwriting", "random distortions of training images", choices=AUGMENT_PRESETS)
     variants: bool = option(True, "add copies of training 1s with a flag (and base) and 7s with a crossbar")
-    negatives: float = option(0.1, "synthesised not-a-digit images per training row (0 = no 'not a digit' class)")
-    patience: int = option(8, "stop after this many epochs without a better validation accuracy (0 = never)")
+    negatives: float = option(0.15, "synthesised not-a-digit images per training row (0 = no 'not a digit' class)")
+    patience: int = option(0, "stop after this many epochs without a better validation accuracy (0 = never)")
     seed: int = option(42, "graph, op and shuffling seed: the same seed gives the same model")
     threads: int = option(0, "CPU threads for TensorFlow's kernels (0 = one per core)")
     limit: int | None = option(None, "train on the first N training rows only (0 or none = all)")
@@ -219,6 +223,8 @@ class TrainConfig:
         checks = [
             (self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}"),
             (self.augment in AUGMENT_PRESETS, f"augment must be one of {', '.join(AUGMENT_PRESETS)}"),
+            (self.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
+            (self.warmup_epochs >= 0, "warmup_epochs must be 0 or more"),
             (self.epochs >= 1, "epochs must be at least 1"),
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (self.learning_rate > 0, "learning_rate must be positive"),
@@ -247,6 +253,13 @@ class TrainConfig:
     def steps_per_epoch(self, rows: int) -> int:
         """Optimiser steps in one pass over `rows` rows (the last batch may be smaller)."""
         return -(-rows // self.batch_size)
+
+    def schedule(self, rows: int) -> dict:
+        """The learning-rate schedule's arguments for `digitnet.graph.training`, for `rows` training rows."""
+        steps = self.steps_per_epoch(rows)
+        if self.lr_schedule == "cosine":
+            return {"total_steps": self.epochs * steps, "warmup_steps": round(self.warmup_epochs * steps)}
+        return {"decay_rate": self.lr_decay, "decay_steps": steps}
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed (validated again)."""

@@ -209,14 +209,18 @@ def loss(logits, labels):
         return tf.reduce_mean(cross_entropy, name="cross_entropy")
 
 
-def training(loss_tensor, learning_rate: float, decay_rate: float = 1.0, decay_steps: int = 1):
-    """Adam optimiser step with an optional staircase learning-rate decay.
+def training(loss_tensor, learning_rate: float, decay_rate: float = 1.0, decay_steps: int = 1,
+             total_steps: int | None = None, warmup_steps: int = 0):
+    """Adam optimiser step with a learning-rate schedule.
 
     Args:
         loss_tensor: float32 scalar to minimise.
-        learning_rate: initial Adam learning rate.
+        learning_rate: the peak Adam learning rate.
         decay_rate: multiply the learning rate by this every `decay_steps` steps (1.0 = constant);
             training passes the number of steps in an epoch, so the rate decays once per epoch.
+        total_steps: when given, a cosine schedule instead: the rate rises linearly over `warmup_steps`
+            (large early steps on an untrained network are wasted), then falls along half a cosine to 0
+            at `total_steps`, so the last epochs fine-tune.
 
     Returns:
         train_op: runs one update of every trainable variable and increments `global_step`.
@@ -225,9 +229,15 @@ def training(loss_tensor, learning_rate: float, decay_rate: float = 1.0, decay_s
     """
     with tf1.name_scope("training"):
         global_step = tf1.Variable(0, name="global_step", trainable=False, dtype=tf.int64)
-        rate = tf1.train.exponential_decay(
-            learning_rate, global_step, decay_steps=max(1, decay_steps), decay_rate=decay_rate, staircase=True
-        )
+        if total_steps is None:
+            rate = tf1.train.exponential_decay(
+                learning_rate, global_step, decay_steps=max(1, decay_steps), decay_rate=decay_rate, staircase=True
+            )
+        else:
+            step = tf.cast(global_step, tf.float32)
+            warmup = float(max(warmup_steps, 1))
+            progress = tf.clip_by_value((step - warmup) / float(max(total_steps - warmup, 1)), 0.0, 1.0)
+            rate = learning_rate * tf.minimum(1.0, (step + 1.0) / warmup) * 0.5 * (1.0 + tf.cos(math.pi * progress))
         optimizer = tf1.train.AdamOptimizer(rate)
         train_op = optimizer.minimize(loss_tensor, global_step=global_step)
     return train_op, global_step, rate

@@ -144,3 +144,30 @@ def preparation_steps_figure(steps: dict, title: str = ""):
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def reading_figure(reading, title: str | None = None):
+    """What was read in one image (a `digitnet.reading.Reading`): the image with a box round each glyph
+    (green: read as a digit, red: not), each 28x28 the model saw with its digit, and the answer or the reason
+    it was refused."""
+    candidates = reading.candidates
+    figure, axes = plt.subplots(1, 1 + max(1, len(candidates)), figsize=(3.2 + 1.3 * max(1, len(candidates)), 2.6),
+                                gridspec_kw={"width_ratios": [2.5] + [1] * max(1, len(candidates))})
+    picture = axes[0]
+    if reading.original is not None:
+        picture.imshow(reading.original)
+        scale = reading.original.size[0] / reading.size[0] if reading.size else 1.0
+        for item in candidates:
+            x0, y0, x1, y1 = (value * scale for value in item.box)
+            colour = "tab:green" if item.is_digit else "crimson"
+            picture.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=1.5))
+    for axis, item in zip(axes[1:], candidates, strict=False):
+        axis.imshow(item.digit28, cmap="gray", vmin=0, vmax=255)
+        axis.set_title(f"{item.digit} ({item.confidence:.0%})" if item.is_digit else "not a digit", fontsize=9,
+                       color="black" if item.is_digit else "crimson")
+    for axis in axes:
+        axis.axis("off")
+    answer = f"read {reading.number}" if reading.ok else f"refused: {reading.refusal}"
+    figure.suptitle(f"{title or reading.source}: {answer}", fontsize=10)
+    figure.tight_layout()
+    return figure

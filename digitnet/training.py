@@ -109,9 +109,7 @@ def build_training_graph(config: TrainConfig, rows: int) -> TrainingGraph:
         rate_in_graph = dropout_rate if config.dropout > 0 else None
         logits = dg.inference(images, config.network, rate_in_graph, config.seed)
         loss = dg.loss(logits, labels)
-        train_op, global_step, learning_rate = dg.training(
-            loss, config.learning_rate, config.lr_decay, config.steps_per_epoch(rows)
-        )
+        train_op, global_step, learning_rate = dg.training(loss, config.learning_rate, **config.schedule(rows))
         accuracy, correct = dg.evaluation(logits, labels)
         outputs = dg.prediction_outputs(logits)
     return TrainingGraph(
@@ -323,6 +321,8 @@ def train(
         train_seconds = time.perf_counter() - started
         if stopped_early:  # a finished run, not a failed one: the bar ends full, at the steps really run
             bar.total = bar.n
+            if hasattr(bar, "container"):  # tqdm's notebook widget keeps its own maximum (it drew 40% full)
+                bar.container.children[1].max = bar.n
             bar.set_description(f"training (stopped early after {len(history)} of {config.epochs} epochs)")
         bar.close()
         logger.close()

@@ -85,7 +85,7 @@ def orientation_deg(images: np.ndarray) -> np.ndarray:
 
 
 def test_presets_by_name():
-    assert set(PRESETS) == {"none", "light", "standard"}
+    assert set(PRESETS) == {"none", "light", "standard", "handwriting"}
     assert AugmentConfig.from_name("standard") == AugmentConfig()
     assert not AugmentConfig.from_name("none").enabled
     assert AugmentConfig.from_name("light").enabled and AugmentConfig.from_name("standard").enabled

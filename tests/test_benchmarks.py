@@ -153,7 +153,7 @@ def test_plan_options():
 
 
 def test_every_section_has_measure_and_markdown():
-    assert list(SECTIONS) == ["training", "time_to_accuracy", "data_loading", "inference", "user_images"]
+    assert list(SECTIONS) == ["training", "time_to_accuracy", "data_loading", "inference", "user_images", "real_digits"]
     for module in SECTIONS.values():
         assert callable(module.measure) and callable(module.to_markdown)
 
@@ -221,11 +221,11 @@ def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
     _, out, results = tiny_results
     markdown = (out / "results.md").read_text()
     for heading in ("## Machine", "## Floors", "Training throughput", "Where our step's time goes",
-                    "Time to accuracy", "Data loading", "Inference", "User-like images"):
+                    "Time to accuracy", "Data loading", "Inference", "User-like images", "Real digits"):
         assert heading in markdown
     assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
     floors = [item for section in results["sections"].values() for item in section["floors"]]
-    assert len(floors) == 8 and all(f"| {item['what']} |" in markdown for item in floors)
+    assert len(floors) == 17 and all(f"| {item['what']} |" in markdown for item in floors)
     assert all(item["passed"] in (True, False, None) for item in floors)
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000
     assert "/tmp/" not in markdown  # no machine paths in what gets committed

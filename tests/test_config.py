@@ -49,7 +49,7 @@ def test_notebook_parameters_as_papermill_passes_them():
     assert config.hidden_units == (16, 8) and config.conv_filters == (4, 8)
     assert config.epochs == 5 and config.learning_rate == 0.001 and config.limit is None
     assert config.variants is False
-    assert config.network == NetworkSpec("mlp", (16, 8), (4, 8), outputs=11)
+    assert config.network == NetworkSpec("cnn", (16, 8), (4, 8), outputs=11)
     assert config.replace(negatives=0).network.outputs == 10
 
 

@@ -1,10 +1,13 @@
-"""Write the sample images in MNIST/samples/: MNIST test digits re-drawn the way people send them.
+"""Write the sample images in MNIST/samples/: MNIST test digits re-drawn the way people send them, and a few
+of other people's handwriting (a pencil 1 with flag and base, a crossed 7, an open 4 in fountain pen, a
+letter that must be refused, a 4-digit number) drawn by the yardstick's renderers with a seed of their own.
 
 Usage:
     python -m tools.make_samples [--data MNIST] [--out MNIST/samples]
 
 Each file name carries the true label and the kind of rendering (see `tools.mnist_redrawn`), e.g.
-``7-photo.jpg`` or ``3-odd_formats-animated_gif.gif``; the label is the text before the first '-'.
+``7-photo.jpg`` or ``3-odd_formats-animated_gif.gif``; the label is the text before the first '-' (a whole
+number for a number, ``none`` for what is not a digit).
 Every digit 0-9 appears, and every kind and odd format. The output is deterministic: the same MNIST
 files give byte-identical images, so re-running changes nothing in git.
 
@@ -26,6 +29,9 @@ import numpy as np
 
 from digitnet.errors import DigitnetError
 from tools import mnist_redrawn
+from tools.yardstick import digits, negatives, numbers
+from tools.yardstick.capture import encode
+from tools.yardstick.make import child_rng
 
 SEED = 20240607
 # (label, kind, odd-format variant): every digit at least once, every kind and every odd format.
@@ -49,6 +55,39 @@ SAMPLES = (
     (4, "phone_exif", None),
     (9, "drawing_transparent", None),
 )
+
+
+# Handwriting that is not MNIST's, from the yardstick's renderers with a seed of their own (the yardstick's
+# evaluation draw uses seed 0): (file name, yardstick section, what its plan must say). The first index
+# whose plan matches is drawn.
+HANDWRITING_SEED = 2026
+HANDWRITING = (
+    ("1-pencil_flag_and_base", "A", {"digit": 1, "style": "pencil", "template": "flagged_based_1"}),
+    ("7-ballpoint_crossed", "A", {"digit": 7, "style": "ballpoint", "template": "crossed_7"}),
+    ("4-fountain_pen", "A", {"digit": 4, "style": "fountain_pen", "template": "open_4"}),
+    ("none-letter", "B", {"category": "letter", "style": "canvas_dark_on_light"}),
+    ("number-ballpoint", "C", {"layout": "gap_straight", "style": "ballpoint", "n": 4, "font": False}),
+)
+_MAKERS = {"A": (digits.plan, digits.make), "B": (negatives.plan, negatives.make), "C": (numbers.plan, numbers.make)}
+
+
+def make_handwriting_samples(out: Path) -> list[tuple[str, int, int]]:
+    """Draw `HANDWRITING` into `out`. A number's file is named by its digits (``2026-number-ballpoint.jpg``).
+    Returns (file name, bytes, yardstick index)."""
+    written = []
+    for name, section, wanted in HANDWRITING:
+        plan, make = _MAKERS[section]
+        index = next(i for i in range(10_000) if all(plan(i).get(key) == value for key, value in wanted.items()))
+        rng = child_rng(HANDWRITING_SEED, section, index)
+        picture = make(index, rng)
+        if picture is None:  # a font the sample needs is missing: the sample is left out
+            continue
+        if section == "C":
+            name = f"{picture.row['label']}-{name}"
+        file_name = f"{name}.{'jpg' if picture.look.fmt == 'jpeg' else 'png'}"
+        (out / file_name).write_bytes(encode(picture.image, picture.look, rng))
+        written.append((file_name, (out / file_name).stat().st_size, index))
+    return written
 
 
 def typical_rows(images: np.ndarray, labels: np.ndarray, per_class: int) -> dict[int, list[int]]:
@@ -102,7 +141,7 @@ def make_samples(data_dir: str | Path = "MNIST", out: str | Path | None = None) 
         name = mnist_redrawn.render_to_folder(out, label, kind, test.images[row], [SEED, index], variant=variant)
         written.append((name, (out / name).stat().st_size, row))
     remove_stale(out, {name for name, _, _ in written})
-    return written
+    return written + make_handwriting_samples(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = Path(args.out) if args.out else Path(args.data) / "samples"
     for name, size, row in written:
-        print(f"{out / name}  {size / 1024:6.1f} KB  (MNIST test row {row})")
+        print(f"{out / name}  {size / 1024:6.1f} KB  (row {row})")
     total = sum(size for _, size, _ in written)
     print(f"wrote {len(written)} images, {total / 1024:.0f} KB in all, in {time.perf_counter() - start:.1f} s")
     return 0

@@ -4,26 +4,18 @@ MNIST digits are white strokes on black, size-normalised to fit a 20x20 box (asp
 anti-aliased) and placed in 28x28 so that the centre of mass of the pixel intensities sits at the centre.
 A model trained on them guesses at chance on anything else, so a user's image goes through the same steps:
 
-1. ``open_image``: refuse what is not a readable image (empty, too big, truncated, a decompression bomb)
-   before decoding any pixels, take the first frame, honour the EXIF orientation of phone photos, decode
-   large JPEGs at a reduced scale (``Image.draft``) for speed.
-2. ``flatten_image``: composite transparency onto white (onto black for a white digit on a transparent
-   canvas), bring every mode (16-bit, palette, CMYK, 1-bit) to 8-bit gray or RGB.
-3. ``reduce_for_analysis``: a small working copy (at most ``WORK_SIDE`` pixels) to analyse quickly.
-4. ``estimate_background``: the paper's colour, estimated locally so that uneven lighting cancels out,
-   and the polarity (dark ink on light paper, or light on dark).
-5. ``ink_map``: how far each pixel is from the background colour, in the direction of the ink. Colour
-   distance rather than brightness, so a red or blue pen on white shows as strongly as black ink.
-6. ``smooth_3x3``, ``ink_threshold`` and ``digit_mask``: Otsu's threshold above the noise, then the
-   digit's connected components without the specks of sensor and JPEG noise or marks far from it;
-   ``find_ink_levels``: what counts as a stroke's full strength.
-7. ``extract_digit``: the digit's region cut out of the full-resolution image again, as a soft [0, 1]
+1. ``analyse`` (`digitnet.images.analysis`): open the file safely (refusing what is not a readable image
+   before decoding pixels), take the first frame, honour EXIF orientation, composite transparency, bring
+   every mode to gray or RGB; then on a working copy find the polarity, the paper's colour (uneven light
+   and shadows included), how strongly each pixel is ink, and the ink pixels, with a threshold set by the
+   paper's own noise so that faint pencil counts and sensor noise does not.
+2. ``digit_mask``: the digit's connected parts, without specks or marks far from it.
+3. ``extract_digit``: the digit's region cut out of the full-resolution image again, as a soft [0, 1]
    ink map, at 3x to 6x its final size (so a small digit on a big canvas keeps its detail).
-8. ``thicken_strokes``: thin pen strokes widened so that after fitting they are as wide as MNIST's
-   (~2.3 px).
-9. ``fit_into_box``: longest side to 20 px, aspect ratio kept, anti-aliased (area averaging).
-10. ``center_by_mass``: placed in 28x28 with the centre of mass at the centre, as MNIST did.
-11. ``scale_to_unit``: float32 [784] in [0, 1], the strongest strokes at 1.0.
+4. ``thicken_strokes``: thin pen strokes and hairlines widened to MNIST's width (~2.3 px after fitting).
+5. ``fit_into_box``: longest side to 20 px, aspect ratio kept, anti-aliased (area averaging).
+6. ``center_by_mass``: placed in 28x28 with the centre of mass at the centre, as MNIST did.
+7. ``scale_to_unit``: float32 [784] in [0, 1], the strongest strokes at 1.0.
 
 ``prepare_image`` runs them all (``preparation_steps`` too, keeping every intermediate for display);
 ``naive_resize_and_invert`` keeps the classic notebooks' approach as the
@@ -41,7 +33,8 @@ import numpy as np
 from PIL import Image
 
 from digitnet.errors import DigitnetError
-from digitnet.images.background import POLARITIES, estimate_background, ink_map
+from digitnet.images.analysis import Analysis, analyse
+from digitnet.images.background import POLARITIES
 from digitnet.images.fit import (
     CANVAS_SIZE,
     FIT_SIZE,
@@ -52,22 +45,21 @@ from digitnet.images.fit import (
     stroke_width,
     thicken_strokes,
 )
-from digitnet.images.ink import digit_mask, find_ink_levels, ink_threshold, smooth_3x3
+from digitnet.images.ink import find_ink_levels
 from digitnet.images.opening import (
-    LOAD_SIDE,
     MAX_FILE_BYTES,
     MAX_PIXELS,
     Source,
     display_copy,
     flatten_image,
-    image_to_array,
     name_of,
     open_image,
-    reduce_for_analysis,
 )
+from digitnet.images.segment import digit_mask
 
 __all__ = [
-    "CANVAS_SIZE", "FIT_SIZE", "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES", "PreparedImage", "center_by_mass",
+    "Analysis", "analyse", "back_half", "CANVAS_SIZE", "FIT_SIZE", "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES",
+    "PreparedImage", "center_by_mass",
     "fit_into_box", "flatten_image", "naive_resize_and_invert", "open_image", "prepare_image", "prepare_images",
     "preparation_steps", "stroke_width", "thicken_strokes",
 ]
@@ -140,26 +132,30 @@ def preparation_steps(
         DigitnetError: as `prepare_image`.
     """
     label = name_of(source, name)
-    image = flatten_image(open_image(source, label, max_side=LOAD_SIDE))
-    working_image, factor = reduce_for_analysis(image)
-    working = image_to_array(working_image)
-    background = estimate_background(working)
-    ink = ink_map(working, background.sample(*working.shape[:2]), background.polarity)
-    smoothed = smooth_3x3(ink)
-    threshold = ink_threshold(smoothed, label)
-    mask = digit_mask(smoothed, threshold, label)
-    levels = find_ink_levels(ink, mask, threshold)
-    digit = extract_digit(image, factor, background, levels, mask)
-    if not digit.any():
+    found = analyse(source, label)
+    mask = digit_mask(found.ink_pixels, found.smoothed, label)
+    steps = back_half(found, mask)
+    if steps is None:
         raise DigitnetError(f"{label}: no digit found: the image is blank")
+    return {"working_image": found.working_image, "polarity": found.polarity, "ink": found.ink, "mask": mask,
+            **steps}
+
+
+def back_half(found: Analysis, mask: np.ndarray) -> dict | None:
+    """The back half of the recipe for the digit whose working pixels are `mask` (bool [h, w]).
+
+    Returns a dict (digit, thickened, fitted, centred, pixels; see `preparation_steps`), or None when the
+    mask holds no ink at detail resolution.
+    """
+    levels = find_ink_levels(found.ink, mask, found.weak)
+    digit = extract_digit(found.image, found.factor, found.background, levels, mask)
+    if not digit.any():
+        return None
     thickened = thicken_strokes(digit)
     fitted = fit_into_box(thickened)
     centred = center_by_mass(fitted)
-    return {
-        "working_image": working_image, "polarity": background.polarity, "ink": ink, "mask": mask,
-        "digit": digit, "thickened": thickened, "fitted": fitted, "centred": centred,
-        "pixels": scale_to_unit(centred),
-    }
+    return {"digit": digit, "thickened": thickened, "fitted": fitted, "centred": centred,
+            "pixels": scale_to_unit(centred)}
 
 
 def prepare_images(paths: Iterable[str | os.PathLike]) -> list[PreparedImage | DigitnetError]:

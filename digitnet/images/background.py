@@ -1,8 +1,10 @@
-"""The paper's colour, the polarity of the ink, and how strongly each pixel is ink.
+"""The polarity of the ink, the paper's colour, and how strongly each pixel is ink.
 
-`estimate_background` finds the paper's colour locally (so uneven lighting cancels out) and whether the
-ink is darker or lighter than the paper; `ink_map` measures each pixel's colour distance from that
-background in the direction of the ink, so a red or blue pen on white shows as strongly as black ink.
+`detect_polarity` decides whether the ink is darker or lighter than the paper. `paper_background` finds
+the paper's colour everywhere: a grey closing (dark ink) or opening (light ink) at a scale wider than the
+strokes, which removes them and keeps what is wider: uneven light, and even the sharp edge of a shadow,
+which a closing keeps exactly. `ink_map` measures each pixel's colour distance from that background in
+the direction of the ink, so a red or blue pen on white shows as strongly as black ink.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from scipy import ndimage
 MIN_CONTRAST = 24.0  # gray levels: a mark fainter than this against the paper is not ink
 POLARITIES = ("dark-on-light", "light-on-dark")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")
-_BACKGROUND_CELLS = 8  # the background is estimated on a grid of at most 8 cells along the longest side
-_BACKGROUND_MIN_CELL = 24  # ... of at least 24 working pixels, so that strokes fill less than half a cell
-_BACKGROUND_SAMPLES = 64  # ... from about 64 samples along the longest side
+_POLARITY_SAMPLES = 64  # polarity is voted on about 64 samples along the longest side
+_CLOSING_CELLS = 5  # the closing's window, in cells of the reduced copy it runs on
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,13 @@ class Background:
         grid: float32 [rows, columns, channels], gray levels 0-255, one colour per cell.
         cell: (height, width) of one cell in pixels of the image it was estimated on (the working image).
         polarity: ``'dark-on-light'`` or ``'light-on-dark'``.
+        scale: the widest stroke it leaves as ink, in working pixels (wider dark areas are paper).
     """
 
     grid: np.ndarray
     cell: tuple[float, float]
     polarity: str
+    scale: float = 0.0
 
     def sample(
         self, height: int, width: int, top: float = 0.0, left: float = 0.0, scale: float = 1.0
@@ -84,31 +87,6 @@ def luma(values: np.ndarray) -> np.ndarray:
         return values[..., 0]
     red, green, blue = values[..., 0], values[..., 1], values[..., 2]
     return red * _LUMA[0] + green * _LUMA[1] + blue * _LUMA[2]
-
-
-def _cell_blocks(samples: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """float32 [h, w, C] -> [rows, columns, n, C]: the n samples of each cell of a rows x columns grid."""
-    height, width, channels = samples.shape
-    cell_height, cell_width = math.ceil(height / rows), math.ceil(width / columns)
-    padded = np.pad(samples, ((0, rows * cell_height - height), (0, columns * cell_width - width), (0, 0)),
-                    mode="edge")
-    blocks = padded.reshape(rows, cell_height, columns, cell_width, channels).transpose(0, 2, 1, 3, 4)
-    return blocks.reshape(rows, columns, cell_height * cell_width, channels)
-
-
-def _cell_colour_at(blocks: np.ndarray, low: float, high: float) -> np.ndarray:
-    """[rows, columns, n, C] -> float32 [rows, columns, C]: the mean colour, in each cell, of the samples
-    whose brightness ranks between the fractions low and high (0 = darkest, 1 = brightest).
-
-    Ranking by brightness, not each channel on its own, keeps the colour of real pixels: a blue pen is
-    brighter than gray paper in the blue channel, and a per-channel high percentile would be pen there.
-    """
-    count = blocks.shape[2]
-    first = min(round(low * (count - 1)), count - 1)
-    last = max(first + 1, round(high * (count - 1)) + 1)
-    order = np.argsort(luma(blocks), axis=2)[:, :, first:last]
-    chosen = np.take_along_axis(blocks, order[..., None], axis=2)
-    return chosen.mean(axis=2, dtype=np.float32)
 
 
 def _robust_surface(samples: np.ndarray) -> np.ndarray:
@@ -169,50 +147,35 @@ def _detect_polarity(samples: np.ndarray, background: np.ndarray) -> str:
     return "light-on-dark" if float(votes[1:] @ weights[1:]) > 0 else "dark-on-light"
 
 
-def _close_3x3(grid: np.ndarray) -> np.ndarray:
-    """Grey closing of [rows, columns, C] by 3x3 cells, within the grid (nothing assumed beyond it).
-
-    The brightest of each 3x3 neighbourhood, then the darkest of those: a cell darker than all around it
-    (covered by ink) is raised to its surroundings. The dilation also covers a ring of cells just outside
-    the grid, from the cells inside only (the -inf padding), so the erosion that follows treats edge
-    cells like the others and leaves a brightness gradient exactly as it is, up to the edges.
-    """
-    outside = np.pad(grid, ((1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
-    dilated = ndimage.grey_dilation(outside, size=(3, 3, 1), mode="constant", cval=-np.inf)
-    return ndimage.grey_erosion(dilated, size=(3, 3, 1), mode="nearest")[1:-1, 1:-1]
-
-
-def estimate_background(working: np.ndarray) -> Background:
-    """The paper's colour, locally, and the polarity of the ink.
-
-    The image is divided into a coarse grid (at most 8 cells along the longest side, each at least 24 px).
-    The polarity is voted against a smooth surface fitted to the majority of the pixels. Then, knowing
-    which way the ink goes, each cell's background is the colour of its pixels ranked 80-95% towards the
-    paper (5-20% for light ink on dark), which stays on the paper even where strokes cover most of the
-    cell, and cells covered entirely are repaired from their neighbours by a grey closing. Interpolated
-    between cell centres, the result follows uneven lighting without following the strokes.
-
-    Args:
-        working: float32 [height, width, C] (C = 1 or 3), gray levels 0-255.
-
-    Returns:
-        A ``Background`` whose ``sample`` gives float32 [height, width, C] for these pixels.
-    """
+def detect_polarity(working: np.ndarray) -> str:
+    """'dark-on-light' or 'light-on-dark' for float32 [height, width, C] pixels (gray levels 0-255)."""
     height, width, _ = working.shape
-    step = max(1, max(height, width) // _BACKGROUND_SAMPLES)
-    # Every step-th pixel is plenty for a smooth background (the robust statistics shrug off the noise).
+    step = max(1, max(height, width) // _POLARITY_SAMPLES)
+    # Every step-th pixel is plenty for a smooth surface (the robust fit shrugs off the noise).
     first = min(step // 2, height - 1), min(step // 2, width - 1)  # at least one sample on a 1 px edge
     samples = working[first[0] :: step, first[1] :: step]
-    cell = max(_BACKGROUND_MIN_CELL, max(height, width) / _BACKGROUND_CELLS)
-    rows, columns = max(1, round(height / cell)), max(1, round(width / cell))
-    polarity = _detect_polarity(samples, _robust_surface(samples))
-    blocks = _cell_blocks(samples, rows, columns)
-    cell_size = (math.ceil(samples.shape[0] / rows) * step, math.ceil(samples.shape[1] / columns) * step)
-    if polarity == "dark-on-light":
-        grid = _close_3x3(_cell_colour_at(blocks, 0.8, 0.95))
-    else:  # an opening: the closing of the negative
-        grid = -_close_3x3(-_cell_colour_at(blocks, 0.05, 0.2))
-    return Background(grid, cell_size, polarity)
+    return _detect_polarity(samples, _robust_surface(samples))
+
+
+def paper_background(working: Image.Image, polarity: str, scale: float) -> Background:
+    """The paper's colour wherever the pixels are, strokes up to about `scale` pixels wide removed.
+
+    A grey closing for dark ink (the brightest in each window, then the darkest of those) or an opening for
+    light ink, with a window `scale` wide. Run on a copy reduced (box average) by a fifth of `scale`, so it
+    costs the same at any scale, and interpolated between the reduced pixels' centres when sampled.
+
+    Args:
+        working: the working copy, an "L" or "RGB" image.
+        polarity: from `detect_polarity`.
+        scale: the widest stroke that must be left as ink, in pixels of `working`.
+    """
+    factor = max(1, min(int(scale / _CLOSING_CELLS), *working.size))
+    # Pillow's reduce averages whole cells (and the partial ones at the right and bottom edges), in C.
+    reduced = np.asarray(working.reduce(factor), dtype=np.float32)
+    reduced = reduced[..., None] if reduced.ndim == 2 else reduced
+    morphology = ndimage.grey_closing if polarity == "dark-on-light" else ndimage.grey_opening
+    grid = morphology(reduced, size=(_CLOSING_CELLS, _CLOSING_CELLS, 1), mode="nearest")
+    return Background(grid, (float(factor), float(factor)), polarity, float(scale))
 
 
 def ink_map(pixels: np.ndarray, background: np.ndarray, polarity: str) -> np.ndarray:

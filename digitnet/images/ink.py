@@ -1,4 +1,11 @@
-"""Which pixels are the digit: the ink threshold, the digit's connected parts, and the ink's strength."""
+"""Which pixels are ink: ruled lines taken out, a threshold set by the paper's own noise.
+
+A faint pencil stroke can be only a few grey levels above the paper once the photo is reduced, while a
+photo's sensor noise and the paper's grain can be as strong in a single pixel. What separates them is
+that a stroke is long and connected: the ink map is smoothed, its noise measured (a robust spread of the
+pixels, most of which are paper), and hysteresis keeps every pixel clearly above the noise together with
+the fainter pixels connected to them, so a stroke keeps its faint stretches while lone noise goes.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 from skimage.filters import threshold_otsu
+from skimage.morphology import skeletonize
 
 from digitnet.errors import DigitnetError
-from digitnet.images.background import MIN_CONTRAST
+
+STRONG_NOISE = 6.0  # a pixel this many noise spreads above the paper's level is surely ink ...
+WEAK_NOISE = 3.0  # ... and one this many, connected to such pixels, is ink too (a faint stretch, a hairline)
+WEAK_SHARE = 0.25  # ... as long as it is this share of the way from the paper to the strong threshold
+MIN_CONTRAST = 8.0  # gray levels: nothing fainter than this counts as ink, however quiet the paper
+RULED_PERCENTILE = 10  # what a row or column has even at its faintest: only a line across it raises this
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,36 @@ class InkLevels:
     high: float
 
 
+def without_ruled_lines(ink: np.ndarray) -> np.ndarray:
+    """float32 [h, w]: the ink map less what runs across whole rows and columns (ruled or squared paper).
+
+    Each row's 10th percentile is taken from it, then each column's: a printed line raises its whole row
+    (or column), digit and all, while a digit's stroke, however long, leaves most of its row paper.
+    """
+    ink = np.maximum(ink - _low_percentile(ink, axis=1), 0.0)
+    return np.maximum(ink - _low_percentile(ink, axis=0), 0.0)
+
+
+def _low_percentile(values: np.ndarray, axis: int) -> np.ndarray:
+    """The RULED_PERCENTILE-th value along `axis`, kept as a length-1 axis, from every other pixel: a line
+    across the image is in all of them (np.partition on half the pixels is 10x faster than np.percentile)."""
+    sample = values[:, ::2] if axis == 1 else values[::2]
+    k = (sample.shape[axis] - 1) * RULED_PERCENTILE // 100
+    return np.take(np.partition(sample, k, axis=axis), [k], axis=axis)
+
+
+def smooth_3x3(values: np.ndarray) -> np.ndarray:
+    """float32 [h, w] -> [h, w]: the mean of each 3x3 neighbourhood (edges repeated), quieting noise."""
+    return ndimage.uniform_filter(values, size=3, mode="nearest")
+
+
+def _median(values: np.ndarray) -> float:
+    """The median (the upper middle value for an even count): np.partition alone is 2.5x faster than
+    np.median on these 10-20k values, which matters in a 5 ms budget."""
+    flat = values.ravel()
+    return float(np.partition(flat, flat.size // 2)[flat.size // 2])
+
+
 def _otsu(values: np.ndarray, top: float) -> float:
     """Otsu's threshold of values in [0, top], on 256 bins of equal width from 0 (not from the minimum)."""
     bins = np.minimum((values * (255.0 / top)).astype(np.intp), 255)
@@ -35,38 +78,41 @@ def _otsu(values: np.ndarray, top: float) -> float:
     return float(threshold_otsu(hist=(counts, (np.arange(256) + 1.0) * (top / 255.0))))
 
 
-def ink_threshold(smoothed_ink: np.ndarray, label: str = "<image>") -> float:
-    """The ink strength above which a pixel is ink: Otsu's threshold, but never within the noise.
+def ink_thresholds(smoothed_ink: np.ndarray, label: str = "<image>") -> tuple[float, float]:
+    """(weak, strong): the ink strengths of the hysteresis, from the paper's level and noise.
 
     Args:
-        smoothed_ink: float32 [height, width], the ink map after a 3x3 mean (which quiets sensor noise).
+        smoothed_ink: float32 [height, width], the ink map after a 3x3 mean.
         label: the file's name, for the error.
 
     Raises:
-        DigitnetError: nothing stands out from the paper by at least ``MIN_CONTRAST`` (a blank image).
+        DigitnetError: nothing stands out from the paper's noise (a blank image).
     """
     # A quarter of the pixels estimate both statistics as well as all of them, in a quarter of the time.
     sample = smoothed_ink[::2, ::2] if smoothed_ink.size > 4096 else smoothed_ink
-    median = float(np.median(sample))  # the paper's own level (noise, texture, what the background misses)
+    paper = _median(sample)  # most pixels are paper: its own level (noise, texture, grain)
+    noise = max(1.4826 * _median(np.abs(sample - paper)), 0.5)  # robust standard deviation
     top = float(smoothed_ink.max())
-    if top - median < MIN_CONTRAST:
-        raise DigitnetError(
-            f"{label}: no digit found: the image is blank (nothing stands out from the background)"
-        )
-    spread = 1.4826 * float(np.median(np.abs(sample - median)))  # robust standard deviation of the noise
-    threshold = max(_otsu(sample, top), median + 6.0 * spread, median + MIN_CONTRAST / 2)
+    if top - paper < max(MIN_CONTRAST, STRONG_NOISE * noise):
+        raise DigitnetError(f"{label}: no digit found: the image is blank (nothing stands out from the paper)")
+    strong = max(_otsu(sample, top), paper + STRONG_NOISE * noise)
     # Where ink covers half the image (a tiny, bold drawing) the median is not the paper: stay below the ink.
-    return min(threshold, median + 0.5 * (top - median))
+    strong = min(strong, paper + 0.5 * (top - paper))
+    weak = paper + max(WEAK_NOISE * noise, WEAK_SHARE * (strong - paper))
+    return min(weak, strong), strong
 
 
-def smooth_3x3(values: np.ndarray) -> np.ndarray:
-    """float32 [h, w] -> [h, w]: the mean of each 3x3 neighbourhood (edges repeated), quieting noise."""
-    return ndimage.uniform_filter(values, size=3, mode="nearest")
+def ink_mask(smoothed_ink: np.ndarray, weak: float, strong: float) -> np.ndarray:
+    """bool [h, w]: pixels above `strong`, and those above `weak` connected to them (hysteresis).
 
-
-def _touches_border(box: tuple[slice, slice], shape: tuple[int, ...]) -> bool:
-    """Whether a component's bounding box (a pair of slices) reaches the edge of an image of this shape."""
-    return box[0].start == 0 or box[1].start == 0 or box[0].stop == shape[0] or box[1].stop == shape[1]
+    Written out rather than skimage's apply_hysteresis_threshold, which sums every component with
+    ndimage.sum: marking the components that hold a strong pixel by indexing is 3x faster here (0.4 ms).
+    """
+    labels, count = ndimage.label(smoothed_ink > weak, structure=np.ones((3, 3), dtype=bool))
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[labels[smoothed_ink > strong]] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def _near(box: tuple[slice, slice], region: tuple[float, float, float, float]) -> bool:
@@ -75,49 +121,14 @@ def _near(box: tuple[slice, slice], region: tuple[float, float, float, float]) -
     return box[0].start < bottom and box[0].stop > top and box[1].start < right and box[1].stop > left
 
 
-def digit_mask(smoothed_ink: np.ndarray, threshold: float, label: str = "<image>") -> np.ndarray:
-    """bool [height, width]: the digit's pixels, specks and far-away marks dropped.
-
-    The main component is the one with the most ink, preferring those that do not touch the border (the
-    edge of the paper or a shadow in a photo usually does). Other components are kept when they are not
-    specks, do not touch the border, and lie within or beside the digit's box: a "5" whose top bar was
-    drawn separately, a pencil stroke with a gap.
-
-    Args:
-        smoothed_ink: float32 [height, width], the smoothed ink map.
-        threshold: ink strength that counts (``ink_threshold``).
-        label: the file's name, for the error.
-
-    Raises:
-        DigitnetError: only specks of noise exceed the threshold.
-    """
-    ink = smoothed_ink > threshold
-    labels, count = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
-    ink_labels = labels[ink]  # counting only the ink pixels is much faster than counting all
-    sizes = np.bincount(ink_labels, minlength=count + 1)
-    masses = np.bincount(ink_labels, weights=smoothed_ink[ink], minlength=count + 1)
-    min_size = max(3, int(2e-4 * smoothed_ink.size))
-    candidates = np.flatnonzero(sizes >= min_size)
-    if candidates.size == 0:
-        raise DigitnetError(f"{label}: no digit found: the image is blank (only specks of noise)")
-    boxes = ndimage.find_objects(labels)
-    boxes = {int(i): boxes[i - 1] for i in candidates}
-    at_border = {i for i in boxes if _touches_border(boxes[i], labels.shape)}
-    main = max(boxes, key=lambda i: masses[i] * (0.1 if i in at_border else 1.0))
-    parts = [i for i in boxes if i not in at_border]  # more of the digit, not the desk beside the paper
-    keep = {main}
-    for _ in range(2):  # twice, so that a part beside a part beside the main stroke is found too
-        top = min(boxes[i][0].start for i in keep)
-        bottom = max(boxes[i][0].stop for i in keep)
-        left = min(boxes[i][1].start for i in keep)
-        right = max(boxes[i][1].stop for i in keep)
-        # Within 40% of the digit's size, in any direction: a flat "5" may have its belly well below.
-        margin = max(2.0, 0.4 * max(bottom - top, right - left))
-        region = (top - margin, bottom + margin, left - margin, right + margin)
-        keep |= {i for i in parts if sizes[i] >= 0.02 * sizes[main] and _near(boxes[i], region)}
-    if len(keep) == 1:
-        return labels == main
-    return np.isin(labels, list(keep))
+def stroke_width(mask: np.ndarray) -> float:
+    """The median stroke width in pixels of a bool mask: twice the distance to the paper along the
+    strokes' centre lines (0 for an empty mask)."""
+    if not mask.any():
+        return 0.0
+    top, bottom, left, right = crop_box(mask)
+    digit = np.pad(mask[top:bottom, left:right], 1)  # only the digit's box: the transform costs per pixel
+    return 2.0 * float(np.median(ndimage.distance_transform_edt(digit)[skeletonize(digit)]))
 
 
 def find_ink_levels(ink: np.ndarray, mask: np.ndarray, threshold: float) -> InkLevels:
@@ -126,9 +137,9 @@ def find_ink_levels(ink: np.ndarray, mask: np.ndarray, threshold: float) -> InkL
     Args:
         ink: float32 [height, width], the ink map (unsmoothed).
         mask: bool [height, width], the digit's pixels.
-        threshold: the threshold the mask was made with.
+        threshold: the (weak) threshold the mask was made with.
     """
-    high = float(np.median(ink[mask])) if mask.any() else threshold
+    high = _median(ink[mask]) if mask.any() else threshold
     low = 0.5 * threshold
     return InkLevels(threshold=threshold, low=low, high=max(high, low + 1.0))
 
@@ -138,4 +149,3 @@ def crop_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     rows = np.flatnonzero(mask.any(axis=1))
     columns = np.flatnonzero(mask.any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
-

@@ -1,0 +1,206 @@
+"""Section: reading handwriting that is not MNIST's (the yardstick), digits, non-digits and whole numbers.
+
+The yardstick (`python -m tools.yardstick`, built into build/yardstick if absent; seed 0) is for measuring
+only: training never sees its images, templates or fonts. Every image is read once with
+`digitnet.reading.read_image` and the model under test: single digits (per capture style, per source:
+stroke templates or fonts, and per way of writing), things that are not one digit (refused with a reason,
+or a 2-4 digit number read right), and numbers of 2-8 digits (per layout: gaps or touching, and per
+length). Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
+and the warm time to prepare a phone photo and to read a 6-digit number. Runnable alone:
+
+    python -m benchmarks.real_digits [--model DIR] [--images build/yardstick] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks import BENCH_DIR, PROJECT_ROOT, display_path, log
+from benchmarks.context import Context
+from benchmarks.markdown import floors_table, table
+from benchmarks.stats import floor
+from benchmarks.workers import child_env
+from digitnet import reading
+from digitnet.errors import DigitnetError
+from digitnet.images import prepare_image
+from digitnet.model import SavedModelClassifier
+from digitnet.versions import resolve_model_dir
+
+DEFAULT_YARDSTICK = PROJECT_ROOT / "build" / "yardstick"
+PHOTO_STYLES = ("ballpoint", "pencil")  # "a phone photo" for the timing floors
+TIMED = 40  # images timed (warm) for each of the two timings
+
+
+def ensure_yardstick(folder: Path, tiny: bool = False) -> Path:
+    """Generate the yardstick into `folder` unless it has a labels.csv already."""
+    if not (folder / "labels.csv").exists():
+        log(f"real digits: generating the yardstick in {display_path(folder)}")
+        command = [sys.executable, "-m", "tools.yardstick", "--out", str(folder), *(["--tiny"] if tiny else [])]
+        completed = subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True)
+        if completed.returncode != 0:
+            reason = (completed.stderr.strip().splitlines() or ["no message"])[-1]
+            raise DigitnetError(f"{display_path(folder)}: could not generate the yardstick ({reason})")
+    return folder
+
+
+def read_all(classifier, folder: Path) -> pd.DataFrame:
+    """One row per image: its labels.csv columns, what was read, the refusal, and the top probability
+    and not-a-digit probability of its first candidate."""
+    labels = pd.read_csv(folder / "labels.csv", dtype={"label": str}, keep_default_na=False)
+    rows = []
+    for row in labels.to_dict("records"):
+        result = reading.read_image(classifier, folder / row["file"])
+        first = result.candidates[0] if result.candidates else None
+        rows.append({**row, "read": result.number, "refusal": result.refusal or "",
+                     "top": first.confidence if first else 0.0, "not_digit": first.not_digit if first else 1.0})
+    table_ = pd.DataFrame(rows)
+    table_["right"] = (table_["read"] == table_["label"]) & (table_["refusal"] == "")
+    table_["refused"] = table_["refusal"] != ""
+    table_["family"] = table_["source"].str.split(":").str[0]
+    return table_
+
+
+def _rates(frame: pd.DataFrame, by: str, value: str = "right") -> list[list]:
+    return [[str(key), len(group), f"{group[value].mean():.1%}"] for key, group in frame.groupby(by)]
+
+
+def _mean(values: pd.Series) -> float | None:
+    """A plain float (JSON) mean, or None for no values."""
+    return float(values.mean()) if len(values) else None
+
+
+def timings(classifier, frame: pd.DataFrame, folder: Path) -> dict:
+    """Warm medians in ms: preparing one phone photo of a digit, and reading a 6-digit number photo."""
+    photos = frame[(frame["kind"] == "digit") & frame["style"].isin(PHOTO_STYLES)]["file"].head(TIMED)
+    numbers = frame[(frame["kind"] == "number") & (frame["label"].str.len() == 6) & frame["style"].isin(PHOTO_STYLES)]
+    result = {}
+    for name, files, work in (
+        ("prepare_photo_ms", photos, lambda path: prepare_image(path)),
+        ("read_six_digits_ms", numbers["file"].head(TIMED), lambda path: reading.read_image(classifier, path)),
+    ):
+        paths = [folder / f for f in files]
+        for path in paths[:3]:
+            work(path)  # warm: imports, caches, the model's first run
+        times = []
+        for path in paths:
+            started = time.perf_counter()
+            work(path)
+            times.append((time.perf_counter() - started) * 1000)
+        result[name] = statistics.median(times) if times else None
+    return result
+
+
+def measure_folder(model_dir: Path, folder: Path) -> dict:
+    """The section dict for `model_dir` read on the yardstick in `folder`."""
+    with SavedModelClassifier(model_dir) as classifier:
+        frame = read_all(classifier, folder)
+        timed = timings(classifier, frame, folder)
+    digits = frame[frame["kind"] == "digit"]
+    others = frame[frame["section"] == "B"]  # not digits, and 2-4 digit numbers
+    others_ok = others["refused"] | others["right"]
+    numbers = frame[frame["section"] == "C"].assign(layout=lambda f: f["variant"].str.split("_").str[0],
+                                                    length=lambda f: f["label"].str.len())
+    real_refused_not_digit = _mean(digits["refusal"].str.startswith("does not look"))
+    one_digit = _mean(digits["read"].str.len() <= 1)
+    # The same model refusing on the digits' top probability alone, at the cut that refuses as many real
+    # digits as the "not a digit" output does: how much the extra output adds.
+    cut = float(np.quantile(digits["top"], real_refused_not_digit or 0.0)) if len(digits) else 0.0
+    blank = others["refusal"].str.startswith("no digit")
+    top_only = float(((others["top"] < cut) | blank).mean()) if len(others) else None
+    style_rates = {style: float(group["right"].mean()) for style, group in digits.groupby("style")}
+    floors = [
+        floor("real_digits", "non-MNIST digits read right (all styles)", _mean(digits["right"]), 0.97),
+        floor("real_digits", "digits read right in the weakest capture style",
+              min(style_rates.values(), default=None), 0.95),
+        floor("real_digits", "not-one-digit images refused (or a number read right)", _mean(others_ok), 0.95),
+        floor("real_digits", "real digits refused as not a digit", real_refused_not_digit, 0.015, False),
+        floor("real_digits", "single digits read as one digit (not split)", one_digit, 0.995),
+        floor("real_digits", "numbers with gaps read whole (2-6 digits)",
+              _mean(numbers[(numbers["layout"] == "gap") & (numbers["length"] <= 6)]["right"]), 0.95),
+        floor("real_digits", "numbers with touching digits read whole",
+              _mean(numbers[numbers["layout"] == "touching"]["right"]), 0.85),
+        floor("real_digits", "warm preparation of one phone photo (ms, median)", timed["prepare_photo_ms"], 5.0,
+              False, unit="ms"),
+        floor("real_digits", "reading a 6-digit number photo, warm (ms, median)", timed["read_six_digits_ms"], 30.0,
+              False, unit="ms"),
+    ]
+    return {
+        "title": "Real digits: handwriting that is not MNIST's (the yardstick)",
+        "model": display_path(model_dir), "images_dir": display_path(folder), "images": len(frame),
+        "digits": {"images": len(digits), "accuracy": _mean(digits["right"]), "refused": _mean(digits["refused"]),
+                   "by_style": _rates(digits, "style"), "by_source": _rates(digits, "family"),
+                   "by_way_of_writing": _rates(digits, "variant")},
+        "not_one_digit": {"images": len(others), "refused_or_read": _mean(others_ok),
+                          "by_category": _rates(others.assign(ok=others_ok), "source", "ok"),
+                          "by_style": _rates(others.assign(ok=others_ok), "style", "ok"),
+                          "top_probability_only_refused": top_only, "top_probability_cut": cut},
+        "numbers": {"images": len(numbers), "by_layout": _rates(numbers, "layout"),
+                    "by_length": _rates(numbers, "length"), "by_style": _rates(numbers, "style")},
+        "timings_ms": timed,
+        "floors": floors,
+    }
+
+
+def measure(ctx: Context) -> dict:
+    """The section on `ctx.model`, reading the yardstick (built first if absent; tiny in the tests)."""
+    folder = ensure_yardstick(ctx.work_dir / "yardstick", tiny=True) if ctx.tiny else \
+        ensure_yardstick(DEFAULT_YARDSTICK)
+    return measure_folder(ctx.model.path, folder)
+
+
+def to_markdown(section: dict) -> list[str]:
+    """results.md's lines for the section."""
+    digits, others, numbers = section["digits"], section["not_one_digit"], section["numbers"]
+    lines = [f"Model {section['model']}; {section['images']} images in {section['images_dir']} (seed 0). Training "
+             "never saw these images, their stroke templates or their fonts.", "",
+             f"**Single digits** ({digits['images']}): {digits['accuracy']:.1%} read right, "
+             f"{digits['refused']:.1%} refused.", ""]
+    lines += table(["capture style", "images", "read right"], digits["by_style"]) + [""]
+    lines += table(["source", "images", "read right"], digits["by_source"]) + [""]
+    lines += table(["way of writing", "images", "read right"], digits["by_way_of_writing"]) + [""]
+    lines += [f"**Not one digit** ({others['images']}): {others['refused_or_read']:.1%} refused with a reason "
+              "(or, for a 2-4 digit number, read right).", ""]
+    lines += table(["category", "images", "refused or read"], others["by_category"]) + [""]
+    lines += table(["capture style", "images", "refused or read"], others["by_style"]) + [""]
+    if others.get("top_probability_only_refused") is not None:
+        lines += [f"Refusing on the digits' top probability alone (below {others['top_probability_cut']:.3f}, as many "
+                  f"real digits refused) would refuse {others['top_probability_only_refused']:.1%} of these.", ""]
+    lines += [f"**Numbers of 2-8 digits** ({numbers['images']}), every digit right and none missing or extra:", ""]
+    lines += table(["layout", "images", "read right"], numbers["by_layout"]) + [""]
+    lines += table(["digits", "images", "read right"], numbers["by_length"]) + [""]
+    lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
+    timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}
+    lines += [f"Warm medians: preparing a phone photo of a digit {timed['prepare_photo_ms']}; reading a 6-digit "
+              f"number photo {timed['read_six_digits_ms']}."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.real_digits", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
+    parser.add_argument("--images", type=Path, default=DEFAULT_YARDSTICK, help="the yardstick folder")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "real_digits.md", help="markdown file written")
+    args = parser.parse_args(argv)
+    try:
+        model_dir = resolve_model_dir(args.model, PROJECT_ROOT / "SavedModel")
+        section = measure_folder(model_dir, ensure_yardstick(args.images))
+    except DigitnetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    lines = [f"# {section['title']}", "", *to_markdown(section), "", *floors_table(section["floors"])]
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(floors_table(section["floors"])))
+    print(f"wrote {display_path(args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Split the ink of an image into the glyphs of one line of writing, left to right.
+
+A digit can be more than one connected mark (a 5 whose bar was lifted, an open 4, a crossed 7, a pencil
+stroke with gaps), and a number is several digits. The marks near the heaviest one form the line of
+writing; marks that overlap horizontally are one glyph (a bar over its body, the pieces of a broken
+stroke), and a small piece right beside a glyph joins it, while a small round mark low between two
+glyphs is a decimal point (or comma), not a digit. Digits that touch stay one glyph here: telling where
+to cut them needs the classifier (`digitnet.reading`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from digitnet.errors import DigitnetError
+from digitnet.images.ink import _near
+
+OVERLAP = 0.45  # marks overlapping horizontally by this much of the narrower are one glyph
+BESIDE = 1.6  # marks within this many line heights of the line (left or right) belong to it
+ABOVE_BELOW = 0.4  # ... and within this many above or below it
+SHORTER = 0.65  # a mark less than this fraction of its neighbour's height, against it, is part of that digit
+
+
+@dataclass
+class Glyph:
+    """One glyph of the line: a digit, several touching digits, or a mark that is not a digit.
+
+    Attributes:
+        mask: bool [h, w] on the working copy, the glyph's pixels.
+        box: (top, bottom, left, right) in working pixels, bottom/right exclusive.
+        point: True for a small round mark low on the line (a decimal point or comma).
+    """
+
+    mask: np.ndarray
+    box: tuple[int, int, int, int]
+    point: bool = False
+
+    @property
+    def height(self) -> int:
+        return self.box[1] - self.box[0]
+
+    @property
+    def width(self) -> int:
+        return self.box[3] - self.box[2]
+
+
+def _one_digit(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two marks are parts of one digit: they overlap horizontally (a bar above its body, the
+    pieces of a broken stroke), or a much shorter one stands right against the other (the two strokes of
+    an open 4, the bar of a 7), which neighbouring digits of a number, about equally tall, do not."""
+    overlap = min(a[3], b[3]) - max(a[2], b[2])
+    if overlap >= OVERLAP * min(a[3] - a[2], b[3] - b[2]):
+        return True
+    shorter, taller = sorted((a[1] - a[0], b[1] - b[0]))
+    return shorter < SHORTER * taller and overlap > -0.1 * taller
+
+
+def _box(slices: tuple[slice, slice]) -> tuple[int, int, int, int]:
+    return slices[0].start, slices[0].stop, slices[1].start, slices[1].stop
+
+
+def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def _stray(box: tuple[int, int, int, int], size: int, shape: tuple[int, int]) -> bool:
+    """Whether a mark is the desk, a shadow or the paper's edge rather than writing: it touches the image's
+    border and is large (a shadow), or runs along most of a border (an edge), or fills a box that reaches
+    two borders (a corner of the desk). Writing cropped tightly touches the border too, but is none of these."""
+    top, bottom, left, right = box
+    height, width = shape
+    borders = (top == 0) + (left == 0) + (bottom == height) + (right == width)
+    if not borders:
+        return False
+    fill = size / max(1, (bottom - top) * (right - left))
+    along_edge = ((top == 0 or bottom == height) and right - left >= 0.7 * width and bottom - top <= 0.1 * height) \
+        or ((left == 0 or right == width) and bottom - top >= 0.7 * height and right - left <= 0.1 * width)
+    return size > 0.15 * height * width or along_edge or (borders >= 2 and fill > 0.5 and size > 0.04 * height * width)
+
+
+def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, label: str) -> list[int]:
+    """The components on the line of the heaviest one: specks and stray marks (desk, shadows) left out."""
+    min_size = max(3, int(2e-4 * labels.size))
+    candidates = np.flatnonzero(sizes[1:] >= min_size) + 1
+    if candidates.size == 0:
+        raise DigitnetError(f"{label}: no digit found: the image is blank (only specks of noise)")
+    slices = ndimage.find_objects(labels)
+    boxes = {int(i): _box(slices[i - 1]) for i in candidates}
+    at_border = {i for i in boxes if _touches_border(boxes[i], labels.shape)}
+    inner = [i for i in boxes if i not in at_border and sizes[i] >= 3 * min_size]
+    main = max(inner or boxes, key=lambda i: masses[i])
+    parts = [i for i in boxes if i not in at_border and sizes[i] >= 0.02 * sizes[main]]
+    # Writing cropped tightly touches the border too: a mark there joins when it sits on the line like a
+    # digit (as tall, at the same height), and is not the desk, a shadow or the paper's edge.
+    edge = [i for i in at_border if i != main and not _stray(boxes[i], int(sizes[i]), labels.shape)]
+    line = {main}
+    while True:
+        top, bottom, left, right = _union([boxes[i] for i in line])
+        height = bottom - top
+        region = (top - ABOVE_BELOW * height, bottom + ABOVE_BELOW * height,
+                  left - BESIDE * height, right + BESIDE * height)
+        # Beside the line, a mark must sit on it; above or below, it must be over or under its ink (a bar).
+        grown = line | {i for i in parts if _near(slices[i - 1], region) and
+                        (_overlaps(boxes[i], left, right) or _level_with(boxes[i], top, bottom))}
+        grown |= {i for i in edge if _near(slices[i - 1], region) and _on_line(boxes[i], top, bottom)}
+        if grown == line:
+            return sorted(line, key=lambda i: boxes[i][2])
+        line = grown
+
+
+def _touches_border(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    return box[0] == 0 or box[2] == 0 or box[1] == shape[0] or box[3] == shape[1]
+
+
+def _overlaps(box: tuple[int, int, int, int], left: int, right: int) -> bool:
+    return box[2] < right and box[3] > left
+
+
+def _level_with(box: tuple[int, int, int, int], top: int, bottom: int) -> bool:
+    """Whether at least half of a mark's height is within the line's (top to bottom)."""
+    return min(box[1], bottom) - max(box[0], top) >= 0.5 * (box[1] - box[0])
+
+
+def _on_line(box: tuple[int, int, int, int], top: int, bottom: int) -> bool:
+    """Whether a mark is about as tall as the line (top to bottom) and mostly within it."""
+    height = box[1] - box[0]
+    overlap = min(box[1], bottom) - max(box[0], top)
+    return height >= 0.6 * (bottom - top) and overlap >= 0.7 * height
+
+
+def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>") -> list[Glyph]:
+    """The glyphs of the line of writing, left to right.
+
+    Args:
+        ink_pixels: bool [h, w], every ink pixel of the working copy.
+        smoothed_ink: float32 [h, w], the smoothed ink map (weighs the marks).
+
+    Raises:
+        DigitnetError: only specks of noise are ink.
+    """
+    labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
+    ink_labels = labels[ink_pixels]
+    sizes = np.bincount(ink_labels, minlength=count + 1)
+    masses = np.bincount(ink_labels, weights=smoothed_ink[ink_pixels], minlength=count + 1)
+    line = _line_of_writing(labels, sizes, masses, label)
+    slices = ndimage.find_objects(labels)
+    groups = [[i] for i in line]
+    boxes = [_box(slices[i - 1]) for i in line]
+    # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke.
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                if _one_digit(boxes[a], boxes[b]):
+                    groups[a] += groups.pop(b)
+                    boxes[a] = _union([boxes[a], boxes.pop(b)])
+                    merged = True
+                    break
+            if merged:
+                break
+    line_top, line_bottom = _union(boxes)[:2]
+    line_height = max(1, line_bottom - line_top)
+    glyphs = []
+    for group, box in sorted(zip(groups, boxes, strict=True), key=lambda pair: pair[1][2]):
+        mask = np.isin(labels, group)
+        small = max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
+        low = box[0] >= line_top + 0.55 * line_height
+        glyphs.append(Glyph(mask, box, point=small and low))
+    return _attach_fragments(glyphs, line_height)
+
+
+def _attach_fragments(glyphs: list[Glyph], line_height: int) -> list[Glyph]:
+    """A small piece (not a point) right beside a glyph is part of it: a pencil stroke's gap, a flick."""
+    result: list[Glyph] = []
+    for glyph in glyphs:
+        fragment = not glyph.point and glyph.height < 0.4 * line_height and glyph.width < 0.4 * line_height
+        if fragment and result and not result[-1].point and glyph.box[2] - result[-1].box[3] < 0.15 * line_height:
+            previous = result.pop()
+            glyph = Glyph(previous.mask | glyph.mask, _union([previous.box, glyph.box]))
+        elif result and not glyph.point and result[-1].height < 0.4 * line_height and not result[-1].point and \
+                glyph.box[2] - result[-1].box[3] < 0.15 * line_height:
+            previous = result.pop()
+            glyph = Glyph(previous.mask | glyph.mask, _union([previous.box, glyph.box]))
+        result.append(glyph)
+    return result
+
+
+def digit_mask(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>") -> np.ndarray:
+    """bool [h, w]: all the glyphs of the line of writing as one mask (one digit, when there is one).
+
+    Raises:
+        DigitnetError: only specks of noise are ink.
+    """
+    glyphs = find_glyphs(ink_pixels, smoothed_ink, label)
+    return np.logical_or.reduce([glyph.mask for glyph in glyphs])

@@ -1,0 +1,129 @@
+"""Where touching digits meet: cut paths through the thinnest ink, chosen by how surely the pieces read.
+
+Neighbouring digits written quickly touch and even interlock (a 7's bar over the next digit), so one
+connected glyph can hold several digits. As in the classic reading of handwritten numeral strings: cut
+candidates are paths from the top of the glyph to its bottom that cross as little ink as they can ("drop
+fall" paths found by dynamic programming, free to bend around a slanted stroke), started at the thinnest
+columns and at regular steps; every piece between two candidate cuts (up to three cuts apart) is prepared
+and classified in one batch; and the chain of pieces whose digits are together the surest wins, the
+uncut glyph included, so a single digit is only cut when its pieces are clearly surer digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+INK_COST = 8.0  # crossing one ink pixel costs as much as this many steps through paper
+SIDESTEP = 2.0  # a step sideways costs as much as this many steps straight down
+CENTRE_PULL = 2.0  # ... and every row spent `reach` columns from the start as many more: a cut stays local
+MAX_SPAN = 3  # a piece lies between candidate cuts at most this many apart
+NOT_DIGIT_SCORE = 0.01  # a piece that is not a digit counts this much (a chain through it only if no other)
+CUT_PRICE = 0.7  # every cut made multiplies a chain's score by this: a glyph is one digit unless shown otherwise
+STROKES_CROSSED = 2.0  # ... and by exp(-ink crossed / (this many stroke widths)): digits touch, they seldom cross
+
+
+def cut_path(mask: np.ndarray, centre: float, reach: int) -> np.ndarray:
+    """The column of a top-to-bottom cut in every row: the path within `reach` columns of `centre` that
+    crosses the least ink, moving at most one column per row.
+
+    Args:
+        mask: bool [h, w], the glyph.
+    Returns:
+        float [h]: where the cut passes in each row (the pixel column left of which is the left piece).
+    """
+    height, width = mask.shape
+    low, high = max(0, int(centre) - reach), min(width, int(centre) + reach + 1)
+    columns = np.arange(low, high)
+    cost = INK_COST * mask[:, low:high] + 1.0 + CENTRE_PULL * np.abs(columns - centre) / max(reach, 1)
+    total = cost[0].copy()
+    moves = np.zeros(cost.shape, dtype=np.int8)
+    for row in range(1, height):
+        # best of the three cells above: left (-1), straight (0), right (+1); a sideways step costs extra,
+        # so the cut leans with a slanted gap but does not creep along a stroke's edge
+        choices = np.stack([np.r_[np.inf, total[:-1]] + SIDESTEP, total, np.r_[total[1:], np.inf] + SIDESTEP])
+        moves[row] = np.argmin(choices, axis=0) - 1
+        total = cost[row] + choices.min(axis=0)
+    path = np.empty(height, dtype=float)
+    column = int(np.argmin(total))
+    for row in range(height - 1, -1, -1):
+        path[row] = low + column
+        column += int(moves[row, column])
+    return path
+
+
+def candidate_cuts(mask: np.ndarray, line_height: float) -> list[np.ndarray]:
+    """Cut paths to try, left to right: at the thinnest columns and every third of a digit height."""
+    height, width = mask.shape
+    margin = max(2, int(0.12 * line_height))
+    if width <= 2 * margin:
+        return []
+    profile = np.convolve(mask.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
+    inner = np.arange(margin, width - margin)
+    minima = [c for c in inner if profile[c] <= profile[max(c - 1, 0)] and profile[c] <= profile[min(c + 1, width - 1)]]
+    steps = list(np.arange(margin, width - margin, max(2, int(0.3 * line_height))))
+    chosen: list[int] = []
+    for column in sorted(minima, key=lambda c: profile[c]) + steps:
+        if all(abs(column - c) >= max(2, int(0.12 * line_height)) for c in chosen):
+            chosen.append(int(column))
+    reach = max(2, int(0.2 * line_height))
+    paths: list[np.ndarray] = []
+    for column in sorted(chosen):
+        path = cut_path(mask, column, reach)
+        if all(np.abs(path - other).mean() >= 1.0 for other in paths):  # paths that met are one cut
+            paths.append(path)
+    return sorted(paths, key=np.mean)
+
+
+def _between(mask: np.ndarray, left: np.ndarray | None, right: np.ndarray | None) -> np.ndarray:
+    """The pixels of `mask` right of cut `left` and left of cut `right` (None: the glyph's own edge)."""
+    columns = np.arange(mask.shape[1])[None, :]
+    piece = mask.copy()
+    if left is not None:
+        piece &= columns >= left[:, None]
+    if right is not None:
+        piece &= columns < right[:, None]
+    return piece
+
+
+def _crossed(mask: np.ndarray, path: np.ndarray | None) -> int:
+    """How many ink pixels a cut path runs through (0 for the glyph's own edge)."""
+    if path is None:
+        return 0
+    columns = np.clip(path.astype(int), 0, mask.shape[1] - 1)
+    return int(mask[np.arange(mask.shape[0]), columns].sum())
+
+
+def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
+               stroke: float = 2.0) -> list:
+    """The pieces of a glyph, read left to right, that together make the surest digits.
+
+    Args:
+        mask: bool [h, w], the glyph.
+        line_height: the height of the line of writing in pixels (how wide a digit can be).
+        read: reads a list of piece masks in one batch, giving for each a reading with `score` and
+            `is_digit` (or None for a piece without ink).
+        stroke: the strokes' width in pixels.
+    Returns:
+        The readings of the chosen pieces (one: the glyph was left whole).
+    """
+    cuts = [None, *candidate_cuts(mask, line_height), None]
+    spans = [(i, j) for i in range(len(cuts) - 1) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))]
+    spans.append((0, len(cuts) - 1))  # the glyph uncut
+    spans = sorted(set(spans))
+    pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
+    keep = [k for k, piece in enumerate(pieces) if piece.any()]
+    readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
+    cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
+    best: dict[int, tuple[float, list]] = {0: (1.0, [])}
+    for j in range(1, len(cuts)):
+        for i in range(j):
+            reading = readings.get((i, j))
+            if reading is None or i not in best:
+                continue
+            score = best[i][0] * (reading.score if reading.is_digit else NOT_DIGIT_SCORE * reading.score)
+            score *= cut_price[i] if i > 0 else 1.0
+            if j not in best or score > best[j][0]:
+                best[j] = (score, [*best[i][1], reading])
+    return best.get(len(cuts) - 1, (0.0, []))[1]

@@ -1,0 +1,113 @@
+"""Reading decisions and the JSON contract, with a stand-in classifier whose answers the test controls
+(the real network is trained on MNIST, which tests do not have); cuts between touching digits."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digitnet import reading
+from digitnet.touching import best_chain, cut_path
+
+
+class Answers:
+    """A classifier that answers by the shape of what it is shown: a narrow stroke is a 1, a wide
+    glyph is not a digit, anything else the digit it was told (the decision logic is under test)."""
+
+    def __init__(self, other_digit=7, not_digit=0.0, confidence=0.99):
+        self.other_digit, self.not_digit, self.confidence = other_digit, not_digit, confidence
+
+    def run(self, pixels: np.ndarray) -> dict:
+        results = {"probabilities": [], "classes": [], "not_digit": []}
+        for image in pixels.reshape(-1, 28, 28):
+            columns = np.flatnonzero(image.max(axis=0) > 0.3)
+            width = columns[-1] - columns[0] + 1 if columns.size else 0
+            digit, not_digit = (1, 0.0) if width <= 8 else (self.other_digit, self.not_digit)
+            probabilities = np.full(10, (1 - self.confidence) / 9, np.float32)
+            probabilities[digit] = self.confidence
+            results["probabilities"].append(probabilities)
+            results["classes"].append(digit)
+            results["not_digit"].append(not_digit)
+        return {key: np.asarray(value) for key, value in results.items()}
+
+
+def drawing(strokes, size=(400, 300)) -> Image.Image:
+    image = Image.new("L", size, 255)
+    pen = ImageDraw.Draw(image)
+    for points in strokes:
+        pen.line(points, fill=0, width=14)
+    return image
+
+
+SEVEN = [(120, 60), (250, 60), (150, 240)]
+
+
+def test_a_confident_digit_is_read_with_the_json_contract():
+    result = reading.read_image(Answers(other_digit=7), drawing([SEVEN]), name="seven.png")
+    assert result.ok and result.number == "7" and result.summary() == "seven.png: 7 (99.0%)"
+    answer = result.to_json()
+    assert set(answer) == {"path", "digit", "confidence", "probabilities", "number"}
+    assert answer["digit"] == 7 and answer["number"] == "7" and len(answer["probabilities"]) == 10
+    x0, y0, x1, y1 = result.digits[0].box  # in the file's pixels
+    assert 100 <= x0 < 130 and 240 < x1 < 270 and 40 <= y0 < 70 and 235 < y1 < 260
+
+
+def test_not_a_digit_is_refused_with_a_reason():
+    result = reading.read_image(Answers(not_digit=0.9), drawing([SEVEN]), name="star.png")
+    assert not result.ok and "does not look like a digit" in result.refusal and "90%" in result.refusal
+    assert result.to_json() == {"path": "star.png", "error": result.refusal}
+    assert result.candidates and not result.digits  # what it was, shown in the notebook
+
+
+def test_an_unsure_digit_is_refused_too():
+    result = reading.read_image(Answers(confidence=0.5), drawing([SEVEN]), name="scrawl.png")
+    assert not result.ok and "at best a 7" in result.refusal
+
+
+def test_a_blank_image_says_no_digit_found():
+    result = reading.read_image(Answers(), Image.new("L", (300, 300), 255), name="blank.png")
+    assert not result.ok and result.refusal.startswith("no digit found")
+
+
+def test_several_digits_are_a_number_with_boxes_left_to_right():
+    one = [(60, 60), (60, 240)]
+    seven = [(130, 60), (240, 60), (150, 240)]
+    one_again = [(320, 60), (320, 240)]
+    result = reading.read_image(Answers(other_digit=7), drawing([one, seven, one_again]), name="171.png")
+    assert result.ok and result.number == "171"
+    answer = result.to_json()
+    assert set(answer) == {"path", "number", "digits"} and "digit" not in answer
+    assert [d["digit"] for d in answer["digits"]] == [1, 7, 1]
+    lefts = [d["box"][0] for d in answer["digits"]]
+    assert lefts == sorted(lefts)
+    assert result.summary() == "171.png: 171 (digits 1 7 1, lowest confidence 99.0%)"
+
+
+def test_a_cut_path_goes_round_the_ink_where_it_can():
+    mask = np.zeros((40, 30), dtype=bool)
+    mask[:, 8:11] = True  # a stroke on the left
+    mask[:, 20:23] = True  # and one on the right
+    mask[18:21, 8:23] = True  # joined by a short bridge
+    path = cut_path(mask, centre=15, reach=6)
+    assert ((path >= 11) & (path <= 19)).all()  # between the strokes all the way down
+    assert mask[np.arange(40), path.astype(int)].sum() <= 3  # crossing the bridge only
+
+
+def test_touching_ones_are_cut_apart_when_the_pieces_are_surer_digits():
+    mask = np.zeros((40, 30), dtype=bool)
+    mask[:, 8:11] = True
+    mask[:, 20:23] = True
+    mask[18:21, 8:23] = True
+
+    class Piece:  # a 1 is a narrow, tall stroke; anything else is not a digit
+        def __init__(self, piece):
+            width = np.ptp(np.flatnonzero(piece.any(axis=0))) + 1
+            height = np.ptp(np.flatnonzero(piece.any(axis=1))) + 1
+            one = width <= 8 and height >= 30
+            self.is_digit, self.score = one, (0.99 if one else 0.05)
+
+    def read(pieces):
+        return [Piece(piece) for piece in pieces]
+
+    chain = best_chain(mask, line_height=40, read=read, stroke=3)
+    assert len(chain) == 2 and all(piece.is_digit for piece in chain)

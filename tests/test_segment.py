@@ -1,0 +1,104 @@
+"""Finding the ink and the glyphs of a line of writing: faint pencil, hairlines, parts of one digit,
+several digits, a decimal point, specks. Every image is drawn here (no MNIST, no yardstick)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from test_images import reference, similarity  # noqa: F401 - reference is a fixture
+
+from digitnet.errors import DigitnetError
+from digitnet.images import analyse, prepare_image
+from digitnet.images.segment import find_glyphs
+
+
+def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0) -> Image.Image:
+    """A grey photo of paper with `draw(ImageDraw, ink_level)` strokes on it, a little noise and shading."""
+    canvas = Image.new("L", size, 255)
+    draw(ImageDraw.Draw(canvas))
+    ink = 1.0 - np.asarray(canvas, np.float32) / 255.0
+    rng = np.random.default_rng(seed)
+    columns = np.linspace(0.9, 1.0, size[0])[None, :]
+    gray = paper * columns * (1 - ink) + ink * (paper - 60.0) + rng.normal(0, noise, ink.shape)
+    return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
+
+
+def glyph_boxes(image: Image.Image) -> list[tuple[int, int, int, int, bool]]:
+    found = analyse(image, "test")
+    return [(*g.box, g.point) for g in find_glyphs(found.ink_pixels, found.smoothed, "test")]
+
+
+def test_faint_thin_pencil_is_ink_not_blank(reference):  # noqa: F811 - the fixture
+    # a pencil stroke 60 grey levels lighter than the paper, 2 px wide on an 800 px photo
+    photo = paper_photo(lambda pen: pen.line([(300, 150), (500, 150), (360, 450)], fill=0, width=2))
+    assert similarity(prepare_image(photo).pixels, reference) > 0.85
+
+
+def test_an_empty_page_with_noise_is_blank():
+    with pytest.raises(DigitnetError, match="no digit found"):
+        prepare_image(paper_photo(lambda pen: None, noise=5.0))
+
+
+def test_a_hairline_keeps_its_digit_together():
+    # a "0" of two thick arcs joined only by hairlines at top and bottom, as a fountain pen writes it
+    def zero(pen):
+        pen.arc([300, 100, 500, 500], 100, 260, fill=0, width=22)
+        pen.arc([300, 100, 500, 500], 280, 80, fill=0, width=22)
+        pen.arc([300, 100, 500, 500], 0, 360, fill=0, width=1)
+    boxes = glyph_boxes(paper_photo(zero))
+    assert len(boxes) == 1
+    top, bottom, left, right, _ = boxes[0]
+    assert right - left > 0.4 * (bottom - top)  # both arcs (the 0 is half as wide as tall; one arc, a quarter)
+
+
+@pytest.mark.parametrize("parts", ["five with a lifted bar", "open four", "crossed seven", "broken stroke"])
+def test_the_parts_of_one_digit_are_one_glyph(parts):
+    def draw(pen):
+        if parts == "five with a lifted bar":
+            pen.line([(330, 150), (320, 280)], fill=0, width=10)
+            pen.arc([300, 250, 460, 440], -120, 140, fill=0, width=10)
+            pen.line([(345, 140), (460, 140)], fill=0, width=10)  # drawn separately, with a gap
+        elif parts == "open four":
+            pen.line([(360, 150), (320, 330), (470, 330)], fill=0, width=10)
+            pen.line([(430, 230), (420, 450)], fill=0, width=10)  # the stem, apart from the rest
+        elif parts == "crossed seven":
+            pen.line([(300, 150), (470, 150), (360, 450)], fill=0, width=10)
+            pen.line([(350, 300), (440, 300)], fill=0, width=10)
+            pen.rectangle([395, 285, 420, 320], fill=255)  # the bar does not touch the stem
+        else:
+            pen.line([(400, 120), (380, 480)], fill=0, width=10)
+            pen.rectangle([370, 290, 420, 300], fill=255)  # a pencil skipping for a moment
+    assert len(glyph_boxes(paper_photo(draw))) == 1
+
+
+def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit():
+    def draw(pen):
+        pen.line([(150, 150), (150, 400)], fill=0, width=12)  # 1
+        pen.ellipse([240, 385, 256, 401], fill=0)  # a decimal point on the baseline
+        pen.line([(300, 150), (420, 150), (330, 400)], fill=0, width=12)  # 7
+        pen.ellipse([480, 150, 620, 400], outline=0, width=12)  # 0
+    boxes = glyph_boxes(paper_photo(draw))
+    assert [point for *_, point in boxes] == [False, True, False, False]
+    lefts = [left for _, _, left, _, _ in boxes]
+    assert lefts == sorted(lefts)
+
+
+def test_specks_and_a_far_mark_are_not_glyphs():
+    def draw(pen):
+        pen.line([(300, 150), (470, 150), (360, 450)], fill=0, width=12)
+        for x, y in [(50, 50), (700, 520), (120, 500), (650, 80)]:
+            pen.point((x, y), fill=0)
+        pen.ellipse([740, 20, 760, 40], fill=0)  # a blot in the far corner
+    assert len(glyph_boxes(paper_photo(draw))) == 1
+
+
+def test_lined_paper_lines_are_not_ink():
+    def draw(pen):
+        for y in range(40, 600, 60):
+            pen.line([(0, y), (800, y)], fill=0, width=2)  # ruled lines across the page
+        pen.line([(300, 150), (470, 150), (360, 450)], fill=0, width=6)
+    boxes = glyph_boxes(paper_photo(draw))
+    assert len(boxes) == 1
+    top, bottom, left, right, _ = boxes[0]
+    assert right - left < 0.4 * 320  # the 7 alone, not a line across the working copy (320 px wide)
