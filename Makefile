@@ -8,6 +8,14 @@ DATA   := MNIST
 CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.csv $(DATA)/digit_ytest.csv
 # Papermill parameters for `make run`; override e.g. `make run TRAIN_PARAMS="-p EPOCHS 5"`.
 TRAIN_PARAMS ?=
+# `make run` shows what the notebooks print (the epoch lines while training) as they print it; the executed
+# copies in build/notebooks/ keep their outputs as they would be anyway. Papermill opens --stdout-file for
+# writing, which would empty a log file that `make run > log` writes to, so it writes into a pipe (| cat).
+PAPERMILL := $(BIN)/papermill --log-level WARNING --no-progress-bar --stdout-file /dev/stdout
+# JupyterLab refuses to start as root unless told to (containers, CI machines).
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+# The browsers the browser tests can drive (tests/browser/lab.py looks for the same names).
+CHROMIUM := $(firstword $(foreach name,chromium chromium-browser google-chrome google-chrome-stable,$(shell command -v $(name) 2>/dev/null)))
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 .PHONY: help venv data data-if-missing run test lint lab tensorboard bench samples user-images yardstick fonts clean
@@ -26,6 +34,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# Notebook outputs never reach a commit: .gitattributes names the nbstripout filter, configured here
+	@# (--keep-id keeps cell ids, so a commit's diff shows only what changed).
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  $(BIN)/nbstripout --install --attributes .gitattributes && \
+	  git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id' && \
+	  git config diff.ipynb.textconv '"$(abspath $(BIN))/python" -m nbstripout --keep-id -t'; \
+	fi
 	touch $@
 
 data: $(STAMP)
@@ -35,16 +50,19 @@ data: $(STAMP)
 data-if-missing: $(STAMP)
 	@ls $(CSVS) >/dev/null 2>&1 || $(BIN)/python -m digitnet data --dir $(DATA)
 
+run: SHELL := /bin/bash
+run: .SHELLFLAGS := -o pipefail -c
 run: data-if-missing
 	@mkdir -p $(BUILD)
-	$(BIN)/papermill --log-level WARNING train_neural_network.ipynb $(BUILD)/train_neural_network.ipynb $(TRAIN_PARAMS)
-	$(BIN)/papermill --log-level WARNING load_saved_model.ipynb $(BUILD)/load_saved_model.ipynb
+	$(PAPERMILL) train_neural_network.ipynb $(BUILD)/train_neural_network.ipynb $(TRAIN_PARAMS) | cat
+	$(PAPERMILL) load_saved_model.ipynb $(BUILD)/load_saved_model.ipynb | cat
 	$(BIN)/jupyter nbconvert --log-level WARN --to html $(BUILD)/*.ipynb
 	@echo "Executed notebooks with their plots: $(BUILD)/ (.ipynb and .html)"
 	$(BIN)/python -m digitnet evaluate
 	$(BIN)/python -m digitnet predict $(DATA)/samples/*.*
 
 test: $(STAMP)
+	@$(if $(CHROMIUM),,echo "make test: no Chromium installed: the browser tests (tests/test_browser.py) are skipped; apt-get install chromium runs them")
 	$(BIN)/python -m pytest -q
 
 samples: data-if-missing
@@ -73,7 +91,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(LAB_FLAGS)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir logs

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from digitnet.config import TrainConfig
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_NOTEBOOK = ROOT / "train_neural_network.ipynb"
 LOAD_NOTEBOOK = ROOT / "load_saved_model.ipynb"
+MAX_PRINTED_COLUMNS = 100  # what fits a JupyterLab output beside the file browser without wrapping
 
 
 def committed_notebooks() -> list[Path]:
@@ -25,8 +28,15 @@ def committed_notebooks() -> list[Path]:
     return [ROOT / name for name in names] or sorted(ROOT.glob("*.ipynb"))
 
 
+def committed_text(path: Path) -> str:
+    """The notebook as it will be committed: git's index (what `git add` staged, through the nbstripout
+    filter that `make` installs), not the working file, which JupyterLab may have saved with outputs."""
+    shown = subprocess.run(["git", "show", f":{path.relative_to(ROOT)}"], cwd=ROOT, capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else path.read_text()
+
+
 def parameters_cell(path: Path) -> dict:
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.reads(committed_text(path), as_version=4)
     cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
     values = {}
@@ -43,22 +53,37 @@ def test_both_notebooks_are_committed():
 
 @pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.name)
 def test_notebook_is_committed_without_outputs(path):
-    notebook = json.loads(path.read_text())
+    notebook = json.loads(committed_text(path))
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{path.name}: a cell has outputs; clear them before committing"
             assert cell.get("execution_count") is None, f"{path.name}: a cell has an execution count"
 
 
+def test_git_strips_outputs_from_notebooks():
+    """`.gitattributes` sends notebooks through nbstripout; `make` configures the filter (see Makefile)."""
+    attributes = (ROOT / ".gitattributes").read_text().splitlines()
+    assert "*.ipynb filter=nbstripout" in attributes and "*.ipynb diff=ipynb" in attributes
+    configured = subprocess.run(["git", "config", "--get", "filter.nbstripout.clean"], cwd=ROOT,
+                                capture_output=True, text=True)
+    if configured.returncode != 0:
+        pytest.skip("the nbstripout filter is not configured in this clone (make venv does it)")
+    with_outputs = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=3, outputs=[
+        nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=3)])])
+    cleaned = subprocess.run(["sh", "-c", configured.stdout.strip()], cwd=ROOT, capture_output=True, text=True,
+                             input=nbformat.writes(with_outputs))
+    cell = nbformat.reads(cleaned.stdout, as_version=4).cells[0]
+    assert cell.outputs == [] and cell.execution_count is None and cell.source == "1 + 1"
+
+
 def test_training_parameters_match_the_package_defaults():
+    """Every TrainConfig field is a parameter of the notebook, with the same default (the config is made from
+    the parameters cell by name, so one missing or different would silently train something else)."""
     values = parameters_cell(TRAIN_NOTEBOOK)
-    defaults = TrainConfig()
-    assert values["ARCHITECTURE"] == defaults.architecture
-    assert tuple(values["HIDDEN_UNITS"]) == defaults.hidden_units
-    assert tuple(values["CONV_FILTERS"]) == defaults.conv_filters
-    for name in ("epochs", "batch_size", "learning_rate", "lr_decay", "dropout", "augment", "patience", "seed",
-                 "validation_size", "data_dir", "export_dir", "log_dir"):
-        assert values[name.upper()] == getattr(defaults, name), name
+    from_cell = TrainConfig.from_parameters(values)
+    for item in dataclasses.fields(TrainConfig):
+        assert item.name.upper() in values, f"{item.name.upper()} is missing from the parameters cell"
+        assert getattr(from_cell, item.name) == getattr(TrainConfig(), item.name), item.name
 
 
 def run_notebook(path: Path, output: Path, parameters: dict) -> nbformat.NotebookNode:
@@ -94,6 +119,12 @@ def test_training_notebook_runs_top_to_bottom(tmp_path, mnist_dir, architecture)
     assert count_images(executed) >= 5  # samples, augmentation, curves, confusion matrix, mistakes
 
 
+def printed_lines(notebook) -> list[str]:
+    """Every line the notebook printed (stream outputs)."""
+    return [line for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "stream"
+            for line in output.text.splitlines()]
+
+
 def test_load_notebook_runs_against_a_model_exported_in_the_test(tmp_path, trained_export, mnist_dir):
     export_dir, result, _ = trained_export
     parameters = dict(MODEL_DIR=str(export_dir), DATA_DIR=str(mnist_dir), SAMPLES_DIR="MNIST/samples")
@@ -101,5 +132,29 @@ def test_load_notebook_runs_against_a_model_exported_in_the_test(tmp_path, train
     text = notebook_text(executed)
     assert "reproduced exactly" in text  # the recorded test accuracy, to the last digit
     assert "classes identical: True" in text  # TF2 loader == TF1 session
-    samples = [p for p in (ROOT / "MNIST" / "samples").iterdir() if p.is_file()]
-    assert count_images(executed) >= len(samples) + 2  # a panel per sample, the test grid, the comparison
+    samples = sorted(p.name for p in (ROOT / "MNIST" / "samples").iterdir() if p.is_file())
+    assert f"{len(samples)} images, " in text and " read right" in text
+    table = next(o for c in executed.cells for o in c.get("outputs", []) if "<table" in o.get("data", {}).get(
+        "text/html", ""))
+    assert all(name in table.data["text/html"] and name in table.data["text/plain"] for name in samples)
+    assert table.data["text/html"].count("<tr>") == len(samples) + 1  # one row per image, answers first
+    assert any("DigitCanvas" in o.get("data", {}).get("text/plain", "") for c in executed.cells
+               for o in c.get("outputs", []))  # the canvas cell ran without a front end
+    assert 5 <= count_images(executed) <= 8  # a few detail panels, the steps, the comparison, the test digits
+    too_long = [line for line in printed_lines(executed) if len(line) > MAX_PRINTED_COLUMNS]
+    assert not too_long, f"printed lines wider than {MAX_PRINTED_COLUMNS} columns wrap in JupyterLab: {too_long}"
+
+
+def test_load_notebook_reads_a_users_own_images_given_as_a_string(tmp_path, trained_export, mnist_dir):
+    """`-p IMAGE_PATHS '["a.png", "b.png"]'` on papermill's command line arrives as a string; a user's image has
+    no true digit, so that column is not shown (rather than saying "None")."""
+    export_dir = trained_export[0]
+    own = [shutil.copy(ROOT / "MNIST" / "samples" / "7-photo.jpg", tmp_path / "my_seven.jpg"),
+           shutil.copy(ROOT / "MNIST" / "samples" / "3-scan_gray16.png", tmp_path / "3.png")]
+    parameters = dict(MODEL_DIR=str(export_dir), DATA_DIR=str(mnist_dir), IMAGE_PATHS=json.dumps(list(map(str, own))))
+    executed = run_notebook(LOAD_NOTEBOOK, tmp_path / "load.ipynb", parameters)
+    table = next(o for c in executed.cells for o in c.get("outputs", []) if "<table" in o.get("data", {}).get(
+        "text/html", ""))
+    assert "my_seven.jpg" in table.data["text/plain"] and "3.png" in table.data["text/plain"]
+    assert "true" not in table.data["text/plain"].splitlines()[0] and "None" not in table.data["text/plain"]
+    assert "2 images" in notebook_text(executed) and "read right" not in notebook_text(executed)

@@ -1,0 +1,1 @@
+"""Helpers for the real-browser tests: a JupyterLab server, notebooks to open in it, digits to draw."""

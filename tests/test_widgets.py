@@ -1,0 +1,142 @@
+"""The drawing canvas's Python side, without a browser: strokes in, answer out (tests/test_browser.py draws)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from browser.digits import layout_strokes
+
+from digitnet.reading import read_image
+from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_to_result
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FixedClassifier:
+    """Answers `digit` for every image and remembers the pixels it was given."""
+
+    def __init__(self, digit: int = 7, not_digit: float = 0.0):
+        self.digit, self.not_digit, self.seen = digit, not_digit, []
+
+    def run(self, images):
+        self.seen.append(np.array(images))
+        probabilities = np.full((len(images), 10), 0.01, np.float32)
+        probabilities[:, self.digit] = 0.91
+        return {"probabilities": probabilities, "classes": np.full(len(images), self.digit, np.int64),
+                "not_digit": np.full(len(images), self.not_digit, np.float32)}
+
+
+def test_rasterise_draws_dark_round_strokes_on_white_at_the_canvas_resolution():
+    image = rasterise_strokes([[(40, 140), (240, 140)]])
+    pixels = np.asarray(image)
+    assert image.mode == "L" and image.size == (CANVAS_SIDE, CANVAS_SIDE)
+    assert pixels[140, 140] == 0 and pixels[20, 20] == 255
+    column = pixels[:, 140]
+    assert abs(int(np.sum(column < 128)) - PEN_WIDTH) <= 2  # as wide as the pen
+    assert pixels[140, 40 - int(PEN_WIDTH / 2) + 2] == 0  # a round cap reaches past the end point
+
+
+def test_a_single_point_is_a_dot_and_bad_points_are_skipped():
+    pixels = np.asarray(rasterise_strokes([[(100, 100)], [(float("nan"), 5), (200, 200)]]))
+    assert pixels[100, 100] == 0 and pixels[200, 200] == 0
+    assert np.sum(pixels < 128) < 2 * 3.2 * PEN_WIDTH**2  # two dots, nothing else
+
+
+def test_a_stroke_becomes_the_answer_the_model_gives():
+    classifier = FixedClassifier(7)
+    canvas = DigitCanvas(classifier)
+    reading = canvas.draw(layout_strokes(7))
+    assert reading.ok and reading.answer == "7" and canvas.result["answer"] == "7"
+    assert canvas.result["sequence"] == 1 and canvas.result["ok"]
+    (digit,) = canvas.result["digits"]
+    assert digit["digit"] == 7 and len(digit["probabilities"]) == 10
+    assert digit["image"].startswith("data:image/png;base64,")
+    # Exactly the preparation and reading `predict` uses, on the rasterised canvas.
+    assert_read_as_predict_reads(classifier, layout_strokes(7))
+
+
+def assert_read_as_predict_reads(classifier: FixedClassifier, strokes) -> None:
+    reference = FixedClassifier(classifier.digit, classifier.not_digit)
+    expected = read_image(reference, rasterise_strokes(strokes), name="<canvas>")
+    assert len(classifier.seen) >= len(reference.seen) and expected.answer
+    for seen, wanted in zip(classifier.seen[-len(reference.seen):], reference.seen, strict=True):
+        np.testing.assert_array_equal(seen, wanted)
+
+
+def test_several_strokes_are_read_together():
+    classifier = FixedClassifier(4)
+    canvas = DigitCanvas(classifier)
+    strokes = layout_strokes(4)
+    assert len(strokes) == 2
+    canvas.draw(strokes[:1])
+    canvas.draw(strokes)
+    assert canvas.result["sequence"] == 2 and canvas.result["answer"] == "4"
+    assert_read_as_predict_reads(classifier, strokes)
+
+
+def test_an_empty_canvas_has_no_answer_and_clear_empties_it():
+    classifier = FixedClassifier()
+    canvas = DigitCanvas(classifier)
+    assert canvas.result["answer"] == "" and canvas.reading is None
+    canvas.draw(layout_strokes(1))
+    assert canvas.result["answer"] == "7"
+    canvas.clear()
+    assert (canvas.result["answer"], canvas.result["digits"], canvas.result["empty"]) == ("", [], True)
+    assert canvas.result["sequence"] == 2
+    assert canvas.reading is None and len(classifier.seen) == 1  # an empty canvas never reaches the model
+
+
+def test_a_refusal_shows_its_reason():
+    canvas = DigitCanvas(FixedClassifier(3, not_digit=0.9))
+    canvas.draw([[(10, 10), (270, 270)], [(10, 270), (270, 10)], [(140, 5), (140, 275)]])
+    assert not canvas.result["ok"] and not canvas.result["empty"] and canvas.result["digits"] == []
+    assert canvas.result["answer"] and canvas.result["answer"] == canvas.reading.refusal  # read_image's reason
+
+
+def test_malformed_strokes_from_the_front_end_are_dropped():
+    canvas = DigitCanvas(FixedClassifier(2))
+    canvas.drawing = {"sequence": 5, "strokes": [[["x", 1], [None]], "junk", [[60, 60], [200, 220]]]}
+    assert canvas.result["sequence"] == 5 and canvas.result["answer"] == "2"
+
+
+def test_an_error_is_shown_in_the_widget_not_lost_in_the_kernel():
+    class Broken:
+        def run(self, images):
+            raise RuntimeError("session closed")
+
+    canvas = DigitCanvas(Broken())
+    canvas.draw(layout_strokes(0))
+    assert canvas.result["answer"] == "error: RuntimeError: session closed"
+
+
+def test_reading_to_result_of_nothing_is_empty():
+    assert reading_to_result(None, 3) == {"sequence": 3, "ok": False, "empty": True, "answer": "",
+                                          "refusal": None, "digits": [], "seconds": 0.0}
+
+
+def test_a_model_folder_or_none_opens_the_saved_model_and_close_closes_it(tmp_path, monkeypatch, trained_export):
+    export_dir = trained_export[0]
+    canvas = DigitCanvas(str(export_dir))
+    assert canvas.draw(layout_strokes(3)) is not None and canvas.result["answer"]  # read or refused, by this model
+    canvas.close()
+    assert canvas._classifier is None
+    shutil.copytree(export_dir, tmp_path / "SavedModel" / "4")
+    monkeypatch.chdir(tmp_path)
+    latest = DigitCanvas()  # None: the latest SavedModel/<N> here
+    assert Path(latest._classifier.export_dir) == Path("SavedModel") / "4"
+    latest.close()
+    with pytest.raises(TypeError):
+        DigitCanvas(42)
+
+
+def test_the_front_end_ships_inside_the_package():
+    for name in ("widget.js", "widget.css"):
+        assert (ROOT / "digitnet" / name).stat().st_size > 0
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '[tool.setuptools.package-data]\n' in pyproject and 'digitnet = ["widget.js", "widget.css"]' in pyproject
+    script = (ROOT / "digitnet" / "widget.js").read_text()
+    assert "http://" not in script and "https://" not in script and "import " not in script  # nothing fetched
+    assert all(name in script for name in ("digitnet-canvas", "digitnet-answer", "digitnet-clear"))
