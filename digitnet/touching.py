@@ -37,14 +37,18 @@ def cut_path(mask: np.ndarray, centre: float, reach: int) -> np.ndarray:
     low, high = max(0, int(centre) - reach), min(width, int(centre) + reach + 1)
     columns = np.arange(low, high)
     cost = INK_COST * mask[:, low:high] + 1.0 + CENTRE_PULL * np.abs(columns - centre) / max(reach, 1)
-    total = cost[0].copy()
     moves = np.zeros(cost.shape, dtype=np.int8)
+    # best of the three cells above: from the left (-1), straight (0), from the right (+1); a sideways step
+    # costs extra, so the cut leans with a slanted gap but does not creep along a stroke's edge
+    choices = np.full((3, high - low), np.inf)
+    total = cost[0].copy()
     for row in range(1, height):
-        # best of the three cells above: left (-1), straight (0), right (+1); a sideways step costs extra,
-        # so the cut leans with a slanted gap but does not creep along a stroke's edge
-        choices = np.stack([np.r_[np.inf, total[:-1]] + SIDESTEP, total, np.r_[total[1:], np.inf] + SIDESTEP])
-        moves[row] = np.argmin(choices, axis=0) - 1
-        total = cost[row] + choices.min(axis=0)
+        choices[0, 1:] = total[:-1] + SIDESTEP
+        choices[1] = total
+        choices[2, :-1] = total[1:] + SIDESTEP
+        step = choices.argmin(axis=0)
+        moves[row] = step - 1
+        total = cost[row] + choices[step, np.arange(high - low)]
     path = np.empty(height, dtype=float)
     column = int(np.argmin(total))
     for row in range(height - 1, -1, -1):
@@ -109,9 +113,10 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
         The readings of the chosen pieces (one: the glyph was left whole).
     """
     cuts = [None, *candidate_cuts(mask, line_height), None]
-    spans = [(i, j) for i in range(len(cuts) - 1) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))]
-    spans.append((0, len(cuts) - 1))  # the glyph uncut
-    spans = sorted(set(spans))
+    last = len(cuts) - 1
+    spans = {(i, j) for i in range(last) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))}
+    spans.add((0, last))  # the glyph uncut
+    spans = sorted(spans)
     pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
     keep = [k for k, piece in enumerate(pieces) if piece.any()]
     readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
@@ -126,4 +131,5 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
             score *= cut_price[i] if i > 0 else 1.0
             if j not in best or score > best[j][0]:
                 best[j] = (score, [*best[i][1], reading])
-    return best.get(len(cuts) - 1, (0.0, []))[1]
+    return best.get(last, (0.0, []))[1]
+

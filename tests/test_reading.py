@@ -111,3 +111,57 @@ def test_touching_ones_are_cut_apart_when_the_pieces_are_surer_digits():
 
     chain = best_chain(mask, line_height=40, read=read, stroke=3)
     assert len(chain) == 2 and all(piece.is_digit for piece in chain)
+
+
+class Rings:
+    """A classifier that knows only 0: a ring (ink round exactly one hole) is a sure 0, anything else surely
+    no digit."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        from scipy import ndimage
+
+        results = {"probabilities": [], "classes": [], "not_digit": []}
+        for image in pixels.reshape(-1, 28, 28):
+            paper, count = ndimage.label(image <= 0.3)  # 4-connected: a hole is paper away from the border
+            border = set(np.unique(np.r_[paper[0], paper[-1], paper[:, 0], paper[:, -1]]))
+            holes = [k for k in range(1, count + 1) if k not in border and (paper == k).sum() >= 4]
+            ring = len(holes) == 1
+            probabilities = np.full(10, 0.01 / 9 if ring else 0.1, np.float32)
+            probabilities[0] = 0.99 if ring else 0.1
+            results["probabilities"].append(probabilities)
+            results["classes"].append(0)
+            results["not_digit"].append(0.01 if ring else 0.95)
+        return {key: np.asarray(value) for key, value in results.items()}
+
+
+def rings(boxes, size=(500, 300), width=16) -> Image.Image:
+    image = Image.new("L", size, 255)
+    pen = ImageDraw.Draw(image)
+    for box in boxes:
+        pen.ellipse(box, outline=0, width=width)
+    return image
+
+
+def test_a_ring_alone_is_read_whole():
+    result = reading.read_image(Rings(), rings([(150, 60, 280, 240)]), name="0.png")
+    assert result.ok and result.number == "0"
+
+
+def test_small_loops_along_a_stroke_are_no_number():
+    # a flourish: a long stroke with small loops hanging from it, each loop a "0" to this classifier; one
+    # wide glyph with no digit beside it is one mark, not a number, and it is no digit
+    image = Image.new("L", (500, 300), 255)
+    pen = ImageDraw.Draw(image)
+    pen.line([(40, 60), (40, 240), (460, 240)], fill=0, width=14)
+    for left in (80, 200, 320):
+        pen.ellipse((left, 180, left + 70, 240), outline=0, width=12)
+    result = reading.read_image(Rings(), image, name="flourish.png")
+    assert not result.ok and "does not look like a digit" in result.refusal
+
+
+def test_a_lone_glyph_that_is_no_digit_and_narrow_is_not_cut():
+    # two touching rings stacked (an 8 to the eye, two holes to this classifier): as tall as it is wide
+    # at most, so it is one mark that is no digit, not a number
+    image = rings([(180, 20, 300, 150), (180, 140, 300, 280)])
+    result = reading.read_image(Rings(), image, name="eight.png")
+    assert not result.ok

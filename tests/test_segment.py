@@ -102,3 +102,14 @@ def test_lined_paper_lines_are_not_ink():
     assert len(boxes) == 1
     top, bottom, left, right, _ = boxes[0]
     assert right - left < 0.4 * 320  # the 7 alone, not a line across the working copy (320 px wide)
+
+
+def test_touching_digits_stay_one_glyph():
+    # cutting them apart needs the classifier (digitnet.touching); the segmenter keeps them together
+    def draw(pen):
+        for left in (150, 330, 510):
+            pen.ellipse([left, 150, left + 190, 450], outline=0, width=16)
+    boxes = glyph_boxes(paper_photo(draw))
+    assert len(boxes) == 1
+    top, bottom, left, right, _ = boxes[0]
+    assert right - left > 1.5 * (bottom - top)  # the three 0s, side by side
