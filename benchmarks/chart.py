@@ -1,8 +1,9 @@
-"""results.png: three panels the README shows, drawn from the results dict alone.
+"""results.png: four panels the README shows, drawn from the results dict alone.
 
 1. Training throughput of the same network in the three frameworks (median bar, min–max whisker).
 2. Reading the four MNIST CSVs: digitnet's reader against np.loadtxt.
 3. Achieved GFLOP/s of our training and batch inference against the measured float32 matmul peak.
+4. Test accuracy against training wall time, every model and seed (time to accuracy).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 
 FRAMEWORK_NAMES = {"ours": "digitnet\n(TF1 graph)", "keras": "Keras 3\nmodel.fit", "torch": "PyTorch\neager loop"}
 COLOURS = {"ours": "#1f77b4", "keras": "#ff7f0e", "torch": "#2ca02c", "loadtxt": "#7f7f7f", "peak": "#d62728"}
+MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 
 
 def _bar_with_range(axis, position, stat: dict, colour: str, horizontal: bool = False) -> None:
@@ -36,7 +38,8 @@ def _missing(axis, text: str) -> None:
 
 def training_panel(axis, section: dict | None) -> None:
     """Panel 1: examples/s per framework."""
-    axis.set_title("Training throughput, same MLP\n(examples/s; median, whisker min–max)", fontsize=9)
+    title = section["name"] if section and "name" in section else "same MLP"
+    axis.set_title(f"Training throughput, {title}\n(examples/s; median, whisker min–max)", fontsize=9)
     if not section or "frameworks" not in section:
         _missing(axis, "training not measured in this run")
         return
@@ -94,17 +97,41 @@ def gflops_panel(axis, training: dict | None, inference: dict | None, peak: dict
     axis.margins(y=0.25)
 
 
+def accuracy_panel(axis, section: dict | None) -> None:
+    """Panel 4: test accuracy after each epoch against wall time, one colour per model, one line per seed."""
+    axis.set_title("Time to accuracy\n(MNIST test accuracy after each epoch)", fontsize=9)
+    if not section or not section.get("models"):
+        _missing(axis, "time to accuracy not measured in this run")
+        return
+    for colour, model in zip(MODEL_COLOURS, section["models"], strict=False):
+        for index, run in enumerate(model["runs"]):
+            seconds = [point["seconds"] for point in run["curve"]]
+            accuracy = [100 * point["test_accuracy"] for point in run["curve"]]
+            axis.plot(seconds, accuracy, marker=".", markersize=3, linewidth=1, color=colour, alpha=0.8,
+                      label=model["name"] if index == 0 else None)
+    for target in section["settings"]["targets"]:
+        axis.axhline(100 * target, color="#999999", linewidth=0.6, linestyle=":")
+    axis.set_ylim(97.5, 99.8)
+    axis.set_xlabel("seconds of training", fontsize=8)
+    axis.set_ylabel("test accuracy (%)")
+    axis.legend(fontsize=7, loc="lower right")
+
+
 def draw_chart(results: dict, path: Path) -> bool:
-    """Draw the three panels into `path` (PNG, no global matplotlib state); False, and no file, when the
+    """Draw the four panels into `path` (PNG, no global matplotlib state); False, and no file, when the
     results hold no section to draw."""
     sections = results.get("sections", {})
     if not sections:
         return False
-    figure = Figure(figsize=(13, 4.2))
-    axes = figure.subplots(1, 3)
-    training_panel(axes[0], sections.get("training"))
+    figure = Figure(figsize=(17, 4.2))
+    axes = figure.subplots(1, 4)
+    training = sections.get("training")
+    if training and training.get("workloads"):
+        training = training["workloads"][0]  # the first (larger) workload; results.md has both
+    training_panel(axes[0], training)
     loading_panel(axes[1], sections.get("data_loading"))
-    gflops_panel(axes[2], sections.get("training"), sections.get("inference"), results.get("matmul_peak"))
+    gflops_panel(axes[2], training, sections.get("inference"), results.get("matmul_peak"))
+    accuracy_panel(axes[3], sections.get("time_to_accuracy"))
     cpu = results["machine"]["cpu"]
     figure.suptitle(f"digitnet benchmarks, {results['date'][:10]}: {cpu['model']}, {cpu['logical_cpus']} CPUs",
                     fontsize=10)

@@ -54,13 +54,13 @@ def without_paths(parameters: dict) -> dict:
 class Plan:
     """How many repetitions each measurement gets.
 
-    `repeats` is the main count (training throughput, cold loads, CLI runs, ...); the slow baselines
-    (np.loadtxt, the full time-to-accuracy training) get at most two. Matrix sizes are n for n x n.
+    `repeats` is the main count (training throughput, cold loads, CLI runs, ...); np.loadtxt gets at most
+    two, and every model's full time-to-accuracy training three seeds. Matrix sizes are n for n x n.
     """
 
     repeats: int = 5
     loadtxt_repeats: int = 2
-    accuracy_runs: int = 2
+    accuracy_runs: int = 3
     latency_calls: int = 200
     large_latency_calls: int = 50
     batch_repeats: int = 10

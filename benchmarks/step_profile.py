@@ -86,11 +86,18 @@ def trace_steps(session, model, batch_size: int, rows: int, steps: int = 20, ski
         totals.append(sum(step_category.values()))
     top = sorted(((name, op_type, statistics.median(values)) for (name, op_type), values in per_op.items()),
                  key=lambda item: -item[2])[:10]
+    # What Grappler made of the matrix products: "_MklNativeFusedMatMul" is a product fused with its bias
+    # add (and ReLU); a plain "_MklMatMul" runs alone (the backward products, which have nothing to fuse).
+    matmul_kinds = defaultdict(int)
+    for _, op_type in per_op:
+        if "MatMul" in op_type:
+            matmul_kinds[op_type] += 1
     return {
         "traced_steps": steps,
         "ms_per_step": {category: statistics.median(per_category[category]) for category in CATEGORIES},
         "op_ms_per_step": statistics.median(totals),
         "top_ops": [list(item) for item in top],
+        "matmul_op_types": dict(sorted(matmul_kinds.items())),
     }
 
 
@@ -155,6 +162,12 @@ def profile_markdown(profile: dict, batch_size: int) -> list[str]:
                + [["all ops", f"{profile['op_ms_per_step']:.2f}"]]),
         "",
     ]
+    kinds = profile.get("matmul_op_types")
+    if kinds:
+        fused = sum(count for op_type, count in kinds.items() if "Fused" in op_type)
+        lines.append(f"- Matrix-product ops in the optimised graph: "
+                     f"{', '.join(f'{count} {op_type}' for op_type, count in kinds.items())}; {fused} of them carry "
+                     "their layer's bias add (and ReLU) fused in, so no separate BiasAdd or Relu runs forward.")
     if limits.get("other_step_ms"):
         lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
                      f"{limits['other_step_ms']:.2f} ms Keras.")

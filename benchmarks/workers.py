@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import PROJECT_ROOT
-from digitnet.config import TrainConfig
 
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 
@@ -35,16 +34,15 @@ def child_env() -> dict:
     return env
 
 
-def network_settings(config: TrainConfig | None = None) -> dict:
-    """The network and optimiser every framework gets: TrainConfig()'s MLP, Adam, no decay, no augmentation.
+def network_settings(hidden_units: tuple[int, ...], batch_size: int, learning_rate: float) -> dict:
+    """The network and optimiser every framework gets: an MLP, Adam, constant rate, no augmentation, float32.
 
     Adam's betas and epsilon are spelled out because the frameworks' defaults differ (Keras: epsilon 1e-7;
-    tf.compat.v1's AdamOptimizer and PyTorch: 1e-8). The learning rate stays constant (lr_decay 1.0) in
-    all three, because only ours has a per-epoch decay built in.
+    tf.compat.v1's AdamOptimizer and PyTorch: 1e-8). The learning rate stays constant in all three, because
+    only ours has schedules built in. No dropout: the three frameworks draw their masks differently.
     """
-    config = config or TrainConfig()
-    return {"hidden_units": list(config.hidden_units), "dropout": config.dropout, "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "lr_decay": 1.0,
+    return {"hidden_units": list(hidden_units), "dropout": 0.0, "batch_size": batch_size,
+            "learning_rate": learning_rate, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "lr_decay": 1.0,
             "augment": "none", "dtype": "float32"}
 
 

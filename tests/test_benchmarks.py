@@ -147,7 +147,7 @@ def test_markdown_tables():
 def test_plan_options():
     default, quick = Plan.make(), Plan.make(quick=True)
     assert default.repeats >= 5 and quick.repeats < default.repeats
-    assert default.loadtxt_repeats <= 2 and default.accuracy_runs <= 2
+    assert default.loadtxt_repeats <= 2 and default.accuracy_runs == 3  # three seeds per model
     assert Plan.make(repeats=7).repeats == 7
     assert Plan.make(tiny=True).repeats == 1
 
@@ -192,20 +192,26 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert list(sections) == list(SECTIONS)
     for name in SECTIONS:
         assert "error" not in sections[name], sections[name].get("error")
-    training = sections["training"]["frameworks"]
+    (workload,) = sections["training"]["workloads"]  # the smoke run measures the first workload only
+    assert workload["settings"]["hidden_units"] == [1024, 512] and workload["settings"]["batch_size"] == 256
+    training = workload["frameworks"]
     for name in ("ours", "keras"):
         assert training[name]["examples_per_second"]["median"] > 0
         assert 0 <= training[name]["test_accuracy"]["median"] <= 1
     torch_row = training["torch"]
     assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
-    assert sections["training"]["ours_gflops"]["median"] > 0
+    assert workload["ours_gflops"]["median"] > 0
     assert sections["training"]["matmul_peak_gflops"] == results["matmul_peak"]["gflops"]  # the final peak
-    profile = sections["training"]["profile"]
+    profile = workload["profile"]
     assert profile["ms_per_step"]["matrix products"] > 0 and profile["numpy_matmul_ms"] > 0
     assert profile["bounds"]["ceiling_traced_matmuls"] > 0
+    # every forward product of the 2-hidden-layer MLP fused with its bias add: 3 fused ops
+    assert sum(n for kind, n in profile["matmul_op_types"].items() if "Fused" in kind) == 3, profile["matmul_op_types"]
     assert sections["data_loading"]["digitnet_seconds"]["median"] > 0
     assert sections["data_loading"]["loadtxt_seconds"]["median"] > 0
-    assert sections["time_to_accuracy"]["total_seconds"]["median"] > 0
+    (default,) = sections["time_to_accuracy"]["models"]  # the smoke run trains the default once
+    assert default["name"] == "default" and default["total_seconds"]["median"] > 0
+    assert default["runs"][0]["curve"] and default["epoch_seconds"]["median"] <= default["total_seconds"]["median"]
     inference = sections["inference"]
     for key in ("tensorflow_import_seconds", "cold_load_seconds", "cli_evaluate_seconds", "cli_predict_seconds"):
         assert inference[key]["median"] > 0
@@ -225,7 +231,7 @@ def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
         assert heading in markdown
     assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
     floors = [item for section in results["sections"].values() for item in section["floors"]]
-    assert len(floors) == 17 and all(f"| {item['what']} |" in markdown for item in floors)
+    assert len(floors) == 19 and all(f"| {item['what']} |" in markdown for item in floors)
     assert all(item["passed"] in (True, False, None) for item in floors)
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000
     assert "/tmp/" not in markdown  # no machine paths in what gets committed
