@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV_VERSION := uv~=0.13.0
 BUILD  := build/notebooks
 DATA   := MNIST
 CSVS   := $(DATA)/digit_xtrain.csv $(DATA)/digit_ytrain.csv $(DATA)/digit_xtest.csv $(DATA)/digit_ytest.csv
@@ -29,11 +30,19 @@ help:
 
 venv: $(STAMP)
 
+# Packages are installed by uv, which puts the ~150 of them in place in a fraction of pip's time: the uv
+# on PATH if there is one, else one fetched into .venv by pip (a single small wheel). When uv cannot be
+# had or fails, pip installs them itself. Either way one resolution, one install, no pip self-upgrade.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@uv="$$(command -v uv || true)"; \
+	if [ -z "$$uv" ] && $(BIN)/python -m pip install --quiet "$(UV_VERSION)" 2>/dev/null; then uv=$(BIN)/uv; fi; \
+	if [ -n "$$uv" ] && "$$uv" pip install --quiet --python $(BIN)/python -r requirements.txt -e .; then \
+	  echo "installed with $$("$$uv" --version)"; \
+	else \
+	  echo "installing with pip"; \
+	  $(BIN)/python -m pip install --quiet -r requirements.txt && $(BIN)/python -m pip install --quiet --no-deps -e .; \
+	fi
 	@# Notebook outputs never reach a commit: .gitattributes names the nbstripout filter, configured here
 	@# (--keep-id keeps cell ids, so a commit's diff shows only what changed).
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
@@ -63,9 +72,12 @@ run: data-if-missing
 	@# the expected answer here; anything else (2 = usage error, a crash) still fails the run.
 	$(BIN)/python -m digitnet predict $(DATA)/samples/*.* || test $$? -eq 1
 
+# The suite on two workers, a test file per worker at a time (pytest-xdist), then the browser tests on their
+# own: they time the canvas's answer, which must not share the CPU with other tests. Plain `pytest` runs all.
 test: $(STAMP)
 	@$(if $(CHROMIUM),,echo "make test: no Chromium installed: the browser tests (tests/test_browser.py) are skipped; apt-get install chromium runs them")
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest -q tests/test_browser.py
 
 samples: data-if-missing
 	$(BIN)/python -m tools.make_samples
