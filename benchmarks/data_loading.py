@@ -72,8 +72,9 @@ def to_markdown(section: dict) -> list[str]:
         f"{section['digitnet_seconds']['n']} repetition(s) of each digitnet reading and "
         f"{section['loadtxt_seconds']['n']} of np.loadtxt (only 1-2 when one read of it takes over "
         f"{section['settings']['loadtxt_slow_seconds']:.0f} s, as with older numpy). digitnet parses a CSV once "
-        "(pyarrow, straight to uint8, validated) and keeps a binary copy beside it, used while the CSV's size "
-        "and modification time are unchanged: the first load of a notebook parses, later ones read the copy.",
+        "(pyarrow, straight to uint8, validated) and keeps the parsed arrays in the user's cache folder under "
+        "the SHA-256 of the CSV's bytes: the first load of a notebook parses, later ones read and hash the "
+        "files (most of their time) and load the copy, so an edited CSV is never answered from a stale one.",
         "",
         *table(["reader", "wall time for all four files", "np.loadtxt time / this"], [
             ["digitnet.data.load_mnist, parsing the CSVs (first load)", fmt(section.get("digitnet_parse_seconds"), 2),

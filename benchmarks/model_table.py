@@ -4,7 +4,7 @@ accuracy, training time.
 Not part of `make bench` (it trains every model in full: about 20 minutes on a fast machine, much longer
 on a small one). Run it alone:
 
-    python -m benchmarks.model_table [--configs default,mlp-long,cnn] [--data MNIST]
+    python -m benchmarks.model_table [--configs default,mlp,cnn-large] [--data MNIST]
                                      [--images build/user_images] [--export-dir build/model_table]
 
 Each model is trained with `digitnet.training.run_training` (validation, early stopping), exported as

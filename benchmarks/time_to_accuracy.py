@@ -26,8 +26,8 @@ from digitnet.training import build_training_graph, predict, train, training_dat
 
 TARGETS = (0.985, 0.990, 0.992)
 SEEDS = (42, 1, 2, 3, 4)  # the first `accuracy_runs` of these; 42 is TrainConfig()'s own
-FLOOR_ACCURACY = 0.992  # the default's median final test accuracy ...
-FLOOR_SECONDS = 30.0  # ... within this many seconds of training (median)
+FLOOR_ACCURACY = 0.992  # the default reaches this MNIST test accuracy ...
+FLOOR_SECONDS = 30.0  # ... within this many seconds of training (median over the seeds)
 
 
 def one_run(config: TrainConfig, data: MnistData) -> dict:
@@ -87,20 +87,32 @@ def measure(ctx: Context) -> dict:
             log(f"time to accuracy: {name}, seed {seed} (full training)")
             runs.append(one_run(config, ctx.data))
         models.append(summarize_model(name, ctx.train_config(name), runs))
-    default = models[0]
-    seconds = default["total_seconds"]["median"] if default["total_seconds"]["n"] else None
-    accuracy = default["final_test_accuracy"]["median"] if default["final_test_accuracy"]["n"] else None
     return {
         "title": "Time to accuracy: every model, several seeds",
         "settings": {"seeds": list(seeds), "targets": list(TARGETS)},
         "models": models,
-        "floors": [
-            floor("time_to_accuracy", f"default: MNIST test accuracy (median of {len(seeds)} seeds)", accuracy,
-                  FLOOR_ACCURACY),
-            floor("time_to_accuracy", f"default: training wall time (median of {len(seeds)} seeds)", seconds,
-                  FLOOR_SECONDS, False, unit="s"),
-        ],
+        "floors": section_floors(models[0]),
     }
+
+
+def section_floors(default: dict) -> list[dict]:
+    """The default model's floors, from its `summarize_model` dict: final accuracy, time to FLOOR_ACCURACY and
+    the whole run's time (medians over its runs)."""
+    seeds = len(default["runs"])
+    # A run that never reaches the target counts as infinitely slow, so the median is honest about misses.
+    reach = [run["reached"][f"{FLOOR_ACCURACY:.3f}"] for run in default["runs"]]
+    seconds = float(np.median([hit["seconds"] if hit else np.inf for hit in reach])) if reach else None
+    whole = default["total_seconds"]["median"]
+    accuracy = default["final_test_accuracy"]["median"]
+    return [
+        floor("time_to_accuracy", f"default: final MNIST test accuracy (median of {seeds} seeds)", accuracy,
+              FLOOR_ACCURACY),
+        floor("time_to_accuracy", f"default: seconds of training to {FLOOR_ACCURACY:.1%} test accuracy (median of "
+              f"{seeds} seeds)", None if seconds is None or np.isinf(seconds) else seconds, FLOOR_SECONDS, False,
+              unit="s"),
+        floor("time_to_accuracy", f"default: the whole training run, seconds (median of {seeds} seeds)", whole,
+              FLOOR_SECONDS, False, unit="s"),
+    ]
 
 
 def _described(config: dict) -> str:

@@ -231,7 +231,7 @@ def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
         assert heading in markdown
     assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
     floors = [item for section in results["sections"].values() for item in section["floors"]]
-    assert len(floors) == 19 and all(f"| {item['what']} |" in markdown for item in floors)
+    assert len(floors) == 20 and all(f"| {item['what']} |" in markdown for item in floors)
     assert all(item["passed"] in (True, False, None) for item in floors)
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000
     assert "/tmp/" not in markdown  # no machine paths in what gets committed
