@@ -32,7 +32,7 @@ import numpy as np
 
 from digitnet import csv_cache
 from digitnet.csv_table import HEAD_BYTES, Layout, inspect_head, parse_table
-from digitnet.errors import DigitnetError, DigitnetWarning, where
+from digitnet.errors import DigitnetError, DigitnetWarning, unreadable, where
 
 IMAGE_SIZE = 28
 IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -121,14 +121,8 @@ def _read_file(path: Path, expected: str) -> tuple[bytearray, Layout]:
                 data += block
     except DigitnetError:
         raise
-    except FileNotFoundError:
-        raise DigitnetError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DigitnetError(f"{path}: is a folder, expected a CSV file") from None
-    except PermissionError:
-        raise DigitnetError(f"{path}: permission denied: cannot read the file") from None
     except OSError as error:
-        raise DigitnetError(f"{path}: cannot read the file ({error.strerror or error})") from None
+        raise unreadable(path, error, "a CSV file") from None
     return data, layout
 
 
@@ -240,7 +234,7 @@ def file_sha256(path: str | os.PathLike) -> str:
         with open(path, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as error:
-        raise DigitnetError(f"{path}: cannot read the file ({error.strerror or error})") from None
+        raise unreadable(path, error, "a CSV file") from None
 
 
 def load_mnist(data_dir: str | os.PathLike = "MNIST", validation_size: int = VALIDATION_SIZE,

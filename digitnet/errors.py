@@ -33,3 +33,19 @@ def where(path: str | os.PathLike, line: int | None = None, column: int | None =
     if column is not None:
         text += f", column {column}"
     return text
+
+
+def unreadable(label: str | os.PathLike, error: OSError, expected: str) -> DigitnetError:
+    """The one-line error for a file that could not be read, from the OSError that said why.
+
+    Args:
+        label: the file's name as the user gave it.
+        expected: what it should have been, for a folder given instead ("a CSV file", "an image file").
+    """
+    if isinstance(error, FileNotFoundError):
+        return DigitnetError(f"{os.fspath(label)}: file not found")
+    if isinstance(error, IsADirectoryError):
+        return DigitnetError(f"{os.fspath(label)}: is a folder, expected {expected}")
+    if isinstance(error, PermissionError):
+        return DigitnetError(f"{os.fspath(label)}: permission denied: cannot read the file")
+    return DigitnetError(f"{os.fspath(label)}: cannot read the file ({error.strerror or error})")

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, Split
 from digitnet.glyphs import GLYPHS, draw_glyph
-from digitnet.images.fit import center_by_mass, fit_into_box
+from digitnet.images.fit import mnist_uint8
 
 NOT_A_DIGIT = 10  # the label of the extra class
 _SIDE = 96  # shapes are drawn on a 96x96 canvas, then fitted into 20x20 like a digit
@@ -29,14 +29,6 @@ KINDS = ("letter", "letter", "letter", "scribble", "zigzag", "crossing", "juncti
          "mark_and_dot", "polygon", "star", "heart", "blob", "speckles", "hatching", "touching", "touching",
          "fragment")
 NEGATIVE_FRACTION = 0.1  # negatives added per training row
-
-
-def _normalised(canvas: np.ndarray) -> np.ndarray:
-    """float [h, w] >= 0 -> uint8 [784]: fitted into 20x20, centred by mass, peak 255 (zeros if empty)."""
-    if not canvas.any():
-        return np.zeros(IMAGE_PIXELS, np.uint8)
-    centred = center_by_mass(fit_into_box(canvas.astype(np.float32)))
-    return np.round(centred / float(centred.max()) * 255.0).astype(np.uint8).reshape(IMAGE_PIXELS)
 
 
 def _pen(rng: np.random.Generator) -> tuple[Image.Image, ImageDraw.ImageDraw, int]:
@@ -303,6 +295,6 @@ def not_digits(count: int, digits: Split, rng: np.random.Generator) -> Split:
                "polygon": polygon, "star": star, "heart": heart, "blob": blob, "speckles": speckles,
                "hatching": hatching, "touching": lambda generator: touching(generator, digits),
                "fragment": lambda generator: fragment(generator, digits)}
-    images = np.stack([_normalised(drawers[KINDS[i % len(KINDS)]](rng)) for i in range(count)]) if count else \
+    images = np.stack([mnist_uint8(drawers[KINDS[i % len(KINDS)]](rng)) for i in range(count)]) if count else \
         np.zeros((0, IMAGE_PIXELS), np.uint8)
     return Split(images, np.full(count, NOT_A_DIGIT, dtype=np.int64))

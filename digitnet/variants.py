@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, Split
-from digitnet.images.fit import center_by_mass, fit_into_box
+from digitnet.images.fit import mnist_uint8
 
 _SCALE = 4  # strokes are drawn on a 4x canvas and shrunk with area averaging (anti-aliased, like MNIST)
 _PAD = 8  # room around the 28x28 digit for a flag or a base that reaches beyond it
@@ -54,12 +54,6 @@ def _draw(canvas: np.ndarray, lines: list[tuple[tuple[float, float], tuple[float
     return np.maximum(canvas, np.asarray(layer))
 
 
-def _renormalised(canvas: np.ndarray) -> np.ndarray:
-    """Fit into 20x20 and centre by mass, as MNIST did; uint8 [784] with the peak at 255."""
-    centred = center_by_mass(fit_into_box(np.clip(canvas, 0.0, None)))
-    return np.round(centred / max(float(centred.max()), 1e-6) * 255.0).astype(np.uint8).reshape(IMAGE_PIXELS)
-
-
 def _centre_line(ink: np.ndarray) -> tuple[np.ndarray, float, float]:
     """(rows with ink, column of the stroke at the top row, at the bottom row): a line fitted to the
     middle of each row's ink, so a slanted 1 gets its flag and base at its real ends."""
@@ -91,7 +85,7 @@ def flag_one(digit: np.ndarray, rng: np.random.Generator, base: bool) -> np.ndar
         y = bottom + rng.uniform(-0.5, 0.5)
         lines.append(((bottom_x - left, y - left * np.tan(tilt)), (bottom_x + right, y + right * np.tan(tilt))))
     level = float(np.percentile(digit[digit > _INK], 75)) if (digit > _INK).any() else 255.0
-    return _renormalised(_draw(_canvas(digit), lines, _pen_width(ink) * rng.uniform(0.8, 1.05), level))
+    return mnist_uint8(_draw(_canvas(digit), lines, _pen_width(ink) * rng.uniform(0.8, 1.05), level))
 
 
 def cross_seven(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -116,7 +110,7 @@ def cross_seven(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
     y = row + rng.uniform(-0.5, 0.5)
     lines = [((stem - left, y + left * np.tan(tilt)), (stem + right, y - right * np.tan(tilt)))]
     level = float(np.percentile(digit[digit > _INK], 75))
-    return _renormalised(_draw(_canvas(digit), lines, _pen_width(ink) * rng.uniform(0.8, 1.05), level))
+    return mnist_uint8(_draw(_canvas(digit), lines, _pen_width(ink) * rng.uniform(0.8, 1.05), level))
 
 
 def handwriting_variants(train: Split, rng: np.random.Generator) -> Split:

@@ -8,6 +8,7 @@ from synthetic import synthetic_digits
 
 from digitnet import negatives, variants
 from digitnet.data import Split
+from digitnet.images.fit import mnist_uint8
 
 
 def stroke_digit(kind: str) -> np.ndarray:
@@ -59,7 +60,7 @@ def test_crossbar_crosses_the_stem_of_a_seven():
         top, bottom, _, _ = ink_box(image)
         return (image.reshape(28, 28)[top + 6 : bottom - 1] > 80).sum(axis=1).max()
 
-    plain = variants._renormalised(variants._canvas(seven))
+    plain = mnist_uint8(variants._canvas(seven))
     assert widest_lower_row(crossed) >= widest_lower_row(plain) + 4
 
 

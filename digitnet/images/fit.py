@@ -171,6 +171,17 @@ def center_by_mass(fitted: np.ndarray, canvas_size: int = CANVAS_SIZE) -> np.nda
     return canvas
 
 
+def mnist_uint8(canvas: np.ndarray) -> np.ndarray:
+    """float [h, w] -> uint8 [784] stored as MNIST stores a digit: fitted into 20x20, centred by mass,
+    the strongest pixel at 255. Negative values count as no ink; a canvas with no ink gives all zeros.
+    Used where training code draws its own digits and shapes."""
+    canvas = np.clip(canvas, 0.0, None)
+    if not canvas.any():
+        return np.zeros(CANVAS_SIZE * CANVAS_SIZE, np.uint8)
+    centred = center_by_mass(fit_into_box(canvas.astype(np.float32)))
+    return np.round(centred / float(centred.max()) * 255.0).astype(np.uint8).reshape(-1)
+
+
 def scale_to_unit(canvas: np.ndarray) -> np.ndarray:
     """float32 [28, 28] >= 0 -> float32 [784] in [0, 1], the strongest pixel at exactly 1.0."""
     peak = float(canvas.max())

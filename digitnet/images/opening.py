@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitnet.errors import DigitnetError
+from digitnet.errors import DigitnetError, unreadable
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger files are refused before being read
 MAX_PIXELS = 50_000_000  # width x height from the header; 48-megapixel phone photos still pass
@@ -55,12 +55,8 @@ def _read_bytes(source: str | os.PathLike | bytes | bytearray | memoryview, labe
                 raise DigitnetError(f"{label}: is a folder, expected an image file")
             data = b"" if size == 0 or size > MAX_FILE_BYTES else _read_at_most(path, MAX_FILE_BYTES + 1)
             size = max(size, len(data))  # a file that grew after stat() is still capped
-        except FileNotFoundError:
-            raise DigitnetError(f"{label}: file not found") from None
-        except PermissionError:
-            raise DigitnetError(f"{label}: permission denied") from None
         except OSError as error:
-            raise DigitnetError(f"{label}: cannot read the file ({error.strerror or error})") from None
+            raise unreadable(label, error, "an image file") from None
     if size == 0:
         raise DigitnetError(f"{label}: empty file")
     if size > MAX_FILE_BYTES:
