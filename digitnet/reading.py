@@ -30,6 +30,13 @@ NOT_DIGIT_LIMIT = 0.2
 CONFIDENCE_FLOOR = 0.7
 MAX_GLYPHS = 12  # more separate marks than this on one line is a texture or noise, not a number
 CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits is cut even if it reads as one
+# A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
+# digits on a development draw of the yardstick are as wide as 0.97, touching pairs 1.1, numbers more) ...
+CUT_ASPECT = 1.2
+# ... and its pieces are read only if each is at least this sure and they are about equally tall, as the
+# digits of a number are: a scribble, an arrow or a letter M cut up can look like digits ("17", "61").
+LONE_PIECE_SCORE = 0.95
+EVEN_HEIGHTS = 0.65
 
 
 @dataclass
@@ -146,8 +153,11 @@ def _classify(classifier, found, masks: list[np.ndarray]) -> list[DigitReading |
     return readings
 
 
-def _cut(classifier, found, mask: np.ndarray) -> list[DigitReading]:
-    """The surest chain of digits a wide glyph can be cut into ([] when no chain of sure digits exists)."""
+def _cut(classifier, found, mask: np.ndarray, lone: bool = False) -> list[DigitReading]:
+    """The surest chain of digits a wide glyph can be cut into ([] when no chain of sure digits exists).
+
+    A lone glyph (no sure digit beside it) must give pieces that are each LONE_PIECE_SCORE sure and about
+    equally tall."""
     top, bottom, left, right = crop_box(mask)
 
     def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
@@ -159,7 +169,11 @@ def _cut(classifier, found, mask: np.ndarray) -> list[DigitReading]:
         return _classify(classifier, found, full)
 
     chain = best_chain(mask[top:bottom, left:right], bottom - top, read, found.stroke)
-    return chain if len(chain) > 1 and all(piece.is_digit for piece in chain) else []
+    sure = len(chain) > 1 and all(piece.is_digit for piece in chain)
+    if sure and lone:
+        heights = [piece.box[3] - piece.box[1] for piece in chain]
+        sure = min(heights) >= EVEN_HEIGHTS * max(heights) and all(p.score >= LONE_PIECE_SCORE for p in chain)
+    return chain if sure else []
 
 
 def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name: str | None = None) -> Reading:
@@ -183,16 +197,24 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = "no digit found: only small dots"
         return reading
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
-    # A glyph is cut only in a number, next to glyphs that surely are single digits, and only when it is
-    # not one itself or is much wider than they are: never a lone glyph (a letter or a scribble could be cut
-    # into pieces that each look like a digit), never a digit that reads well.
+    # In a number (next to glyphs that surely are single digits) a glyph is cut when it is not one itself or
+    # is much wider than they are. A glyph alone (or among others that are not digits either) is cut only
+    # when it is far wider than a digit, and its pieces must pass stricter checks: a letter or a scribble
+    # could be cut into pieces that each look like a digit. A narrow digit that reads well is never cut.
     widths = [g.width for g, whole in zip(glyphs, wholes, strict=True) if whole is not None and whole.is_digit]
     typical = float(np.median(widths)) if widths else None
     for glyph, whole in zip(glyphs, wholes, strict=True):
         if whole is None:
             continue
         wide = typical is not None and glyph.width >= CUT_WIDTH * typical
-        pieces = _cut(classifier, found, glyph.mask) if typical is not None and (wide or not whole.is_digit) else []
+        wide_for_digit = glyph.width >= CUT_ASPECT * glyph.height
+        in_number = typical is not None and (wide or not whole.is_digit)
+        if in_number:
+            pieces = _cut(classifier, found, glyph.mask)
+        elif wide_for_digit:
+            pieces = _cut(classifier, found, glyph.mask, lone=True)
+        else:
+            pieces = []
         reading.candidates += pieces or [whole]
     strays = [item for item in reading.candidates if not item.is_digit]
     if not reading.candidates:

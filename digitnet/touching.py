@@ -18,10 +18,14 @@ import numpy as np
 INK_COST = 8.0  # crossing one ink pixel costs as much as this many steps through paper
 SIDESTEP = 2.0  # a step sideways costs as much as this many steps straight down
 CENTRE_PULL = 2.0  # ... and every row spent `reach` columns from the start as many more: a cut stays local
-MAX_SPAN = 3  # a piece lies between candidate cuts at most this many apart
+STEP = 0.1  # besides the thinnest columns, a cut is tried every this many line heights ...
+SPACING = 0.06  # ... and no two cuts start closer than this: digits that overlap need a cut in just the right place
+MAX_SPAN = 10  # a piece lies between candidate cuts at most this many apart (a digit spans about six)
 NOT_DIGIT_SCORE = 0.01  # a piece that is not a digit counts this much (a chain through it only if no other)
-CUT_PRICE = 0.7  # every cut made multiplies a chain's score by this: a glyph is one digit unless shown otherwise
+CUT_PRICE = 1.0  # every cut made multiplies a chain's score by this: a glyph is one digit unless shown otherwise
 STROKES_CROSSED = 2.0  # ... and by exp(-ink crossed / (this many stroke widths)): digits touch, they seldom cross
+WIDEST_DIGIT = 0.7  # a digit is seldom wider than the line is tall ...
+TOO_WIDE = 5.0  # ... a piece wider than that counts exp(-this * excess width in line heights): likely two digits
 
 
 def cut_path(mask: np.ndarray, centre: float, reach: int) -> np.ndarray:
@@ -66,10 +70,10 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[np.ndarray]:
     profile = np.convolve(mask.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
     inner = np.arange(margin, width - margin)
     minima = [c for c in inner if profile[c] <= profile[max(c - 1, 0)] and profile[c] <= profile[min(c + 1, width - 1)]]
-    steps = list(np.arange(margin, width - margin, max(2, int(0.3 * line_height))))
+    steps = list(np.arange(margin, width - margin, max(2, int(STEP * line_height))))
     chosen: list[int] = []
     for column in sorted(minima, key=lambda c: profile[c]) + steps:
-        if all(abs(column - c) >= max(2, int(0.12 * line_height)) for c in chosen):
+        if all(abs(column - c) >= max(2, int(SPACING * line_height)) for c in chosen):
             chosen.append(int(column))
     reach = max(2, int(0.2 * line_height))
     paths: list[np.ndarray] = []
@@ -99,6 +103,15 @@ def _crossed(mask: np.ndarray, path: np.ndarray | None) -> int:
     return int(mask[np.arange(mask.shape[0]), columns].sum())
 
 
+def _width_fit(piece: np.ndarray, line_height: float) -> float:
+    """1 for a piece no wider than a digit can be, less the wider it is (its ink's width / line height)."""
+    columns = np.flatnonzero(piece.any(axis=0))
+    if not len(columns):
+        return 1.0
+    excess = (columns[-1] + 1 - columns[0]) / max(line_height, 1.0) - WIDEST_DIGIT
+    return float(np.exp(-TOO_WIDE * max(excess, 0.0)))
+
+
 def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
                stroke: float = 2.0) -> list:
     """The pieces of a glyph, read left to right, that together make the surest digits.
@@ -120,6 +133,7 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
     pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
     keep = [k for k, piece in enumerate(pieces) if piece.any()]
     readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
+    width_fit = {span: _width_fit(piece, line_height) for span, piece in zip(spans, pieces, strict=True)}
     cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
     best: dict[int, tuple[float, list]] = {0: (1.0, [])}
     for j in range(1, len(cuts)):
@@ -128,6 +142,7 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
             if reading is None or i not in best:
                 continue
             score = best[i][0] * (reading.score if reading.is_digit else NOT_DIGIT_SCORE * reading.score)
+            score *= width_fit[(i, j)]
             score *= cut_price[i] if i > 0 else 1.0
             if j not in best or score > best[j][0]:
                 best[j] = (score, [*best[i][1], reading])

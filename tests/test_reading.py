@@ -165,3 +165,36 @@ def test_a_lone_glyph_that_is_no_digit_and_narrow_is_not_cut():
     image = rings([(180, 20, 300, 150), (180, 140, 300, 280)])
     result = reading.read_image(Rings(), image, name="eight.png")
     assert not result.ok
+
+
+def test_two_touching_rings_alone_are_read_as_a_number():
+    # a lone glyph far wider than tall is cut even with no sure digit beside it
+    image = rings([(60, 70, 170, 230), (200, 70, 310, 230)])
+    ImageDraw.Draw(image).line([(165, 150), (205, 150)], fill=0, width=12)  # joined by a stroke
+    result = reading.read_image(Rings(), image, name="00.png")
+    assert result.ok and result.number == "00", result.refusal
+    assert result.digits[0].box[2] <= result.digits[1].box[0] + 20  # left to right, side by side
+    assert result.digits[0].box[0] < 100 and result.digits[1].box[2] > 270
+
+
+def test_a_lone_wide_glyph_whose_pieces_differ_in_height_is_not_a_number():
+    # a big ring joined to a small one: two sure "0"s to this classifier, but the digits of a number are
+    # about equally tall, so this is one mark (the whole reads as a "0" to this classifier), not "00"
+    image = rings([(40, 40, 200, 260), (230, 170, 310, 250)])
+    ImageDraw.Draw(image).line([(195, 210), (235, 210)], fill=0, width=12)
+    result = reading.read_image(Rings(), image, name="doodle.png")
+    assert result.number != "00" and len(result.candidates) == 1
+
+
+def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
+    mask = np.zeros((40, 60), dtype=bool)
+    mask[5:35, 5:27] = True  # two blocks, each about a digit wide, touching
+    mask[5:35, 27:55] = True
+    mask[:, 26:28] = False
+    mask[18:22, 26:28] = True
+
+    class Block:  # everything is a sure digit, whatever its width
+        is_digit, score = True, 0.99
+
+    chain = best_chain(mask, line_height=40, read=lambda pieces: [Block() for _ in pieces], stroke=3)
+    assert len(chain) == 2
