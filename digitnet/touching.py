@@ -18,9 +18,12 @@ import numpy as np
 INK_COST = 8.0  # crossing one ink pixel costs as much as this many steps through paper
 SIDESTEP = 2.0  # a step sideways costs as much as this many steps straight down
 CENTRE_PULL = 2.0  # ... and every row spent `reach` columns from the start as many more: a cut stays local
-STEP = 0.1  # besides the thinnest columns, a cut is tried every this many line heights ...
-SPACING = 0.06  # ... and no two cuts start closer than this: digits that overlap need a cut in just the right place
-MAX_SPAN = 10  # a piece lies between candidate cuts at most this many apart (a digit spans about six)
+# Besides the thinnest columns, a cut is tried every STEP line heights, no two starting closer than SPACING,
+# and a piece lies between cuts at most MAX_SPAN apart. Denser cuts (0.1, 0.06, 10) read 15.8% of the
+# touching numbers of a development draw instead of 11.5%, but took 95 ms for a 6-digit photo, not 28.
+STEP = 0.3
+SPACING = 0.12
+MAX_SPAN = 4
 NOT_DIGIT_SCORE = 0.01  # a piece that is not a digit counts this much (a chain through it only if no other)
 CUT_PRICE = 1.0  # every cut made multiplies a chain's score by this: a glyph is one digit unless shown otherwise
 STROKES_CROSSED = 2.0  # ... and by exp(-ink crossed / (this many stroke widths)): digits touch, they seldom cross
@@ -62,7 +65,7 @@ def cut_path(mask: np.ndarray, centre: float, reach: int) -> np.ndarray:
 
 
 def candidate_cuts(mask: np.ndarray, line_height: float) -> list[np.ndarray]:
-    """Cut paths to try, left to right: at the thinnest columns and every third of a digit height."""
+    """Cut paths to try, left to right: at the thinnest columns and every STEP line heights."""
     height, width = mask.shape
     margin = max(2, int(0.12 * line_height))
     if width <= 2 * margin:
@@ -76,10 +79,16 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[np.ndarray]:
         if all(abs(column - c) >= max(2, int(SPACING * line_height)) for c in chosen):
             chosen.append(int(column))
     reach = max(2, int(0.2 * line_height))
+    columns = np.arange(width)[None, :]
     paths: list[np.ndarray] = []
+    partitions: set[bytes] = set()
     for column in sorted(chosen):
         path = cut_path(mask, column, reach)
-        if all(np.abs(path - other).mean() >= 1.0 for other in paths):  # paths that met are one cut
+        left = mask & (columns < path[:, None])
+        partition = np.packbits(left).tobytes()
+        # paths that split the ink alike are one cut, whatever paper they cross (most of the dense starts)
+        if partition not in partitions and left.any() and (mask & ~left).any():
+            partitions.add(partition)
             paths.append(path)
     return sorted(paths, key=np.mean)
 
