@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks import BENCH_DIR, PROJECT_ROOT, display_path, log
+from benchmarks import PROJECT_ROOT, display_path, log
 from benchmarks.context import Context
 from benchmarks.markdown import floors_table, table
 from benchmarks.stats import floor
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.real_digits", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
     parser.add_argument("--images", type=Path, default=DEFAULT_YARDSTICK, help="the yardstick folder")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "real_digits.md", help="markdown file written")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "real_digits.md",
+                        help="markdown file written (default build/real_digits.md: a report, not committed)")
     args = parser.parse_args(argv)
     try:
         model_dir = resolve_model_dir(args.model, PROJECT_ROOT / "SavedModel")
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     lines = [f"# {section['title']}", "", *to_markdown(section), "", *floors_table(section["floors"])]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(floors_table(section["floors"])))
     print(f"wrote {display_path(args.out)}")
