@@ -198,3 +198,10 @@ def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
 
     chain = best_chain(mask, line_height=40, read=lambda pieces: [Block() for _ in pieces], stroke=3)
     assert len(chain) == 2
+
+
+def test_a_lone_glyph_far_too_wide_for_a_digit_that_cannot_be_cut_is_refused():
+    # a long flat ring is a sure "0" to this classifier, but no digit is 2.5 times as wide as tall, and no cut
+    # gives pieces that are digits: it is refused rather than answered as one digit
+    result = reading.read_image(Rings(), rings([(60, 100, 440, 250)]), name="flat.png")
+    assert not result.ok and "too wide" in result.refusal
