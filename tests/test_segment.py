@@ -113,3 +113,26 @@ def test_touching_digits_stay_one_glyph():
     assert len(boxes) == 1
     top, bottom, left, right, _ = boxes[0]
     assert right - left > 1.5 * (bottom - top)  # the three 0s, side by side
+
+
+def shadowed(draw, seed=0) -> Image.Image:
+    """`paper_photo` with a soft shadow darkening the paper along the right edge, beside the writing."""
+    photo = np.asarray(paper_photo(draw, seed=seed), np.float32)
+    rows, columns = np.mgrid[0:600, 0:800]
+    shade = np.clip((columns - 740) / 60.0, 0, 1) * ((rows > 130) & (rows < 470))
+    return Image.fromarray(np.clip(photo - 110.0 * shade, 0, 255).astype(np.uint8))
+
+
+def test_a_shadow_along_the_edge_is_no_glyph_but_writing_cut_by_the_edge_is():
+    def zero(pen):
+        pen.ellipse([250, 150, 420, 450], outline=0, width=8)
+    boxes = glyph_boxes(shadowed(zero))
+    assert len(boxes) == 1 and boxes[0][3] < 500  # the 0 alone, no "1" beside it
+
+    def one_and_cropped_seven(pen):  # the 7's bar runs off the right edge: cropped tightly, still writing
+        pen.line([(450, 150), (450, 450)], fill=0, width=8)
+        pen.line([(640, 150), (800, 150)], fill=0, width=8)
+        pen.line([(790, 150), (690, 450)], fill=0, width=8)
+    photo = paper_photo(one_and_cropped_seven)
+    boxes = glyph_boxes(photo)
+    assert len(boxes) == 2 and boxes[1][3] == analyse(photo, "test").ink_pixels.shape[1]  # at the border

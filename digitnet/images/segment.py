@@ -21,6 +21,7 @@ from digitnet.images.ink import _near
 OVERLAP = 0.45  # marks overlapping horizontally by this much of the narrower are one glyph
 BESIDE = 1.6  # marks within this many line heights of the line (left or right) belong to it
 ABOVE_BELOW = 0.4  # ... and within this many above or below it
+SHADOW_CONTACT = 0.5  # a mark with this fraction of its length on the image's border lies along it
 SHORTER = 0.65  # a mark less than this fraction of its neighbour's height, against it, is part of that digit
 
 
@@ -66,10 +67,12 @@ def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
     return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
 
 
-def _stray(box: tuple[int, int, int, int], size: int, shape: tuple[int, int]) -> bool:
+def _stray(box: tuple[int, int, int, int], size: int, contact: int, shape: tuple[int, int]) -> bool:
     """Whether a mark is the desk, a shadow or the paper's edge rather than writing: it touches the image's
-    border and is large (a shadow), or runs along most of a border (an edge), or fills a box that reaches
-    two borders (a corner of the desk). Writing cropped tightly touches the border too, but is none of these."""
+    border and is large (a shadow), or runs along most of a border (an edge), or lies along the border for
+    half its length or more (`contact` pixels on the border: the soft edge of a shadow or a vignette), or
+    fills a box that reaches two borders (a corner of the desk). Writing cropped tightly touches the border
+    too, with a stroke's end, but is none of these."""
     top, bottom, left, right = box
     height, width = shape
     borders = (top == 0) + (left == 0) + (bottom == height) + (right == width)
@@ -78,7 +81,9 @@ def _stray(box: tuple[int, int, int, int], size: int, shape: tuple[int, int]) ->
     fill = size / max(1, (bottom - top) * (right - left))
     along_edge = ((top == 0 or bottom == height) and right - left >= 0.7 * width and bottom - top <= 0.1 * height) \
         or ((left == 0 or right == width) and bottom - top >= 0.7 * height and right - left <= 0.1 * width)
-    return size > 0.15 * height * width or along_edge or (borders >= 2 and fill > 0.5 and size > 0.04 * height * width)
+    lies_along = contact >= SHADOW_CONTACT * max(bottom - top, right - left)
+    return size > 0.15 * height * width or along_edge or lies_along or \
+        (borders >= 2 and fill > 0.5 and size > 0.04 * height * width)
 
 
 def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, label: str) -> list[int]:
@@ -95,7 +100,8 @@ def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, 
     parts = [i for i in boxes if i not in at_border and sizes[i] >= 0.02 * sizes[main]]
     # Writing cropped tightly touches the border too: a mark there joins when it sits on the line like a
     # digit (as tall, at the same height), and is not the desk, a shadow or the paper's edge.
-    edge = [i for i in at_border if i != main and not _stray(boxes[i], int(sizes[i]), labels.shape)]
+    contact = np.bincount(np.r_[labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]], minlength=len(sizes))
+    edge = [i for i in at_border if i != main and not _stray(boxes[i], int(sizes[i]), int(contact[i]), labels.shape)]
     line = {main}
     while True:
         top, bottom, left, right = _union([boxes[i] for i in line])
