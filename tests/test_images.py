@@ -504,6 +504,18 @@ def test_bold_marker_filling_a_small_canvas():
     assert bottom - top >= 19 and right - left >= 14
 
 
+def test_bold_marker_keeps_the_middle_of_a_junction_wider_than_its_strokes():
+    # A bold 4: where the slanted stroke meets the upright at a sharp angle the ink is far wider than a
+    # stroke, wider than the coarse paper window (a sixth of the side), which used to leave a hole there.
+    image = Image.new("L", (300, 300), 250)
+    pen = ImageDraw.Draw(image)
+    pen.line([(190, 30), (60, 200), (250, 200)], fill=30, width=44, joint="curve")
+    pen.line([(190, 30), (190, 280)], fill=30, width=44)
+    found = images.analyse(image, "bold-4.png")
+    drawn = np.asarray(image) < 140
+    assert (found.ink_pixels & drawn).sum() >= 0.99 * drawn.sum()
+
+
 def test_specks_and_a_far_away_mark_are_dropped(reference):
     rng = np.random.default_rng(3)
     canvas = draw_seven(size=(400, 400), box=(140, 100, 260, 260))
