@@ -33,6 +33,10 @@ CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits 
 # A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
 # digits on a development draw of the yardstick are as wide as 0.97, touching pairs 1.1, numbers more) ...
 CUT_ASPECT = 1.2
+# ... or, when it reads as one sure digit, from this width: two digits touching or overlapping often read as
+# one sure "8" or "9" while barely wider than tall. 5% of a development draw's single digits are this wide,
+# and none of them cuts into pieces that pass the checks below; touching pairs often do.
+SURE_CUT_ASPECT = 0.85
 # ... and its pieces are read only if each is at least this sure and they are about equally tall, as the
 # digits of a number are: a scribble, an arrow or a letter M cut up can look like digits ("17", "61").
 LONE_PIECE_SCORE = 0.95
@@ -199,8 +203,10 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
     # In a number (next to glyphs that surely are single digits) a glyph is cut when it is not one itself or
     # is much wider than they are. A glyph alone (or among others that are not digits either) is cut only
-    # when it is far wider than a digit, and its pieces must pass stricter checks: a letter or a scribble
-    # could be cut into pieces that each look like a digit. A narrow digit that reads well is never cut. A glyph
+    # when it is far wider than a digit, or about as wide as tall if it reads as one sure digit, and its
+    # pieces must pass stricter checks: a letter or a scribble could be cut into pieces that each look like
+    # a digit (which is also why a glyph that is not a digit is not tried until it is far wider). A narrow
+    # digit that reads well is never cut. A glyph
     # that wide which reads as one sure digit but cannot be cut is refused: it is almost never one digit (1 in
     # 1,500 single digits of a development draw is 1.2 times as wide as tall) and far more often touching
     # digits read as one ("88" as "8").
@@ -215,9 +221,9 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         in_number = typical is not None and (wide or not whole.is_digit)
         if in_number:
             pieces = _cut(classifier, found, glyph.mask)
-        elif wide_for_digit:
+        elif wide_for_digit or (whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height):
             pieces = _cut(classifier, found, glyph.mask, lone=True)
-            too_wide += [whole] if whole.is_digit and not pieces else []
+            too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces else []
         else:
             pieces = []
         reading.candidates += pieces or [whole]

@@ -205,3 +205,32 @@ def test_a_lone_glyph_far_too_wide_for_a_digit_that_cannot_be_cut_is_refused():
     # gives pieces that are digits: it is refused rather than answered as one digit
     result = reading.read_image(Rings(), rings([(60, 100, 440, 250)]), name="flat.png")
     assert not result.ok and "too wide" in result.refusal
+
+
+class Eights(Rings):
+    """Like `Rings`, but ink round exactly two holes is a sure 8 (as two touching digits often look)."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        from scipy import ndimage
+
+        results = super().run(pixels)
+        for index, image in enumerate(pixels.reshape(-1, 28, 28)):
+            paper, count = ndimage.label(image <= 0.3)
+            border = set(np.unique(np.r_[paper[0], paper[-1], paper[:, 0], paper[:, -1]]))
+            if sum(1 for k in range(1, count + 1) if k not in border and (paper == k).sum() >= 4) == 2:
+                results["probabilities"][index] = np.full(10, 0.01 / 9, np.float32)
+                results["probabilities"][index][8] = 0.99
+                results["classes"][index], results["not_digit"][index] = 8, 0.01
+        return results
+
+
+def test_a_sure_digit_about_as_wide_as_tall_that_cuts_into_two_sure_digits_is_a_number():
+    # two narrow rings side by side, joined by a stroke: as a whole a sure "8" to this classifier, about as
+    # wide as tall (a single digit rarely is), and cut in two, two sure, equally tall "0"s
+    touching = rings([(150, 70, 222, 230), (244, 70, 316, 230)])
+    ImageDraw.Draw(touching).line([(218, 150), (248, 150)], fill=0, width=12)
+    result = reading.read_image(Eights(), touching, name="00.png")
+    assert result.ok and result.number == "00", (result.number, result.refusal)
+    # the same two rings stacked are one narrow glyph that reads as a sure digit: never cut
+    stacked = rings([(180, 20, 280, 150), (180, 146, 280, 276)])
+    assert reading.read_image(Eights(), stacked, name="8.png").number == "8"
