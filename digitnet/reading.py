@@ -33,9 +33,11 @@ CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits 
 # A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
 # digits on a development draw of the yardstick are as wide as 0.97, touching pairs 1.1, numbers more) ...
 CUT_ASPECT = 1.2
-# ... or, when it reads as one sure digit, from this width: two digits touching or overlapping often read as
-# one sure "8" or "9" while barely wider than tall. 5% of a development draw's single digits are this wide,
-# and none of them cuts into pieces that pass the checks below; touching pairs often do.
+# ... or, when it is the image's only mark and reads as a sure digit, from this width: two digits touching or
+# overlapping often read as one sure "8" or "9" while barely wider than tall. 5% of a development draw's
+# single digits are this wide, and none of them cuts into pieces that pass the checks below; touching pairs
+# often do. (Trying every sure digit this wide, in numbers too, read a few more touching numbers, but added
+# 3-5 ms to reading a 6-digit photo, whose floor is 30 ms.)
 SURE_CUT_ASPECT = 0.85
 # ... and its pieces are read only if each is at least this sure and they are about equally tall, as the
 # digits of a number are: a scribble, an arrow or a letter M cut up can look like digits ("17", "61").
@@ -203,7 +205,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
     # In a number (next to glyphs that surely are single digits) a glyph is cut when it is not one itself or
     # is much wider than they are. A glyph alone (or among others that are not digits either) is cut only
-    # when it is far wider than a digit, or about as wide as tall if it reads as one sure digit, and its
+    # when it is far wider than a digit, or about as wide as tall if it is the only mark and a sure digit, and its
     # pieces must pass stricter checks: a letter or a scribble could be cut into pieces that each look like
     # a digit (which is also why a glyph that is not a digit is not tried until it is far wider). A narrow
     # digit that reads well is never cut. A glyph
@@ -212,6 +214,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     # digits read as one ("88" as "8").
     widths = [g.width for g, whole in zip(glyphs, wholes, strict=True) if whole is not None and whole.is_digit]
     typical = float(np.median(widths)) if widths else None
+    alone = len(wholes) == 1  # the image's only mark: it may be touching digits read as one
     too_wide: list[DigitReading] = []  # read as one sure digit, but far wider than one, and no cut gave digits
     for glyph, whole in zip(glyphs, wholes, strict=True):
         if whole is None:
@@ -221,7 +224,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         in_number = typical is not None and (wide or not whole.is_digit)
         if in_number:
             pieces = _cut(classifier, found, glyph.mask)
-        elif wide_for_digit or (whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height):
+        elif wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height):
             pieces = _cut(classifier, found, glyph.mask, lone=True)
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces else []
         else:
