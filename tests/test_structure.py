@@ -72,3 +72,13 @@ def test_importing_digitnet_leaves_warning_filters_alone():
             "import digitnet.cli, digitnet.images, digitnet.training, digitnet.export, digitnet.model, digitnet.plots\n"
             "assert warnings.filters == before, 'import digitnet changed the warning filters'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def test_tensorflow_is_imported_without_keras_which_still_loads_on_first_use():
+    # digitnet never uses Keras; TensorFlow's eager import of it cost a second in every command
+    code = ("import sys\n"
+            "from digitnet._tf import tf\n"
+            "assert not [name for name in sys.modules if name.split('.')[0] == 'keras'], 'Keras was imported'\n"
+            "assert sys.modules.get('keras.src.optimizers', 'absent') == 'absent'\n"
+            "assert tf.keras.layers.Dense(3).units == 3 and 'keras.src.optimizers' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
