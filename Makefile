@@ -78,7 +78,7 @@ run: data-if-missing
 # own: they time the canvas's answer, which must not share the CPU with other tests. Plain `pytest` runs all.
 test: $(STAMP)
 	@$(if $(CHROMIUM),,echo "make test: no Chromium installed: the browser tests (tests/test_browser.py) are skipped; apt-get install chromium runs them")
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --ignore=tests/test_browser.py
 	$(BIN)/python -m pytest -q tests/test_browser.py
 
 samples: data-if-missing
