@@ -234,3 +234,14 @@ def test_a_sure_digit_about_as_wide_as_tall_that_cuts_into_two_sure_digits_is_a_
     # the same two rings stacked are one narrow glyph that reads as a sure digit: never cut
     stacked = rings([(180, 20, 280, 150), (180, 146, 280, 276)])
     assert reading.read_image(Eights(), stacked, name="8.png").number == "8"
+
+
+def test_a_cut_whose_pieces_are_each_half_as_tall_as_the_glyph_is_not_two_digits():
+    # beside a sure "0", two rings joined on a slant: a glyph that is no digit (two holes); cut at the joint,
+    # it leaves a lower-left and an upper-right ring, each a sure "0" but only half as tall as the glyph: the
+    # parts of one slanted mark (as the halves of an 8 are), not digits standing side by side
+    image = rings([(40, 80, 130, 240), (170, 150, 250, 250), (270, 60, 350, 160)])
+    ImageDraw.Draw(image).line([(242, 172), (278, 138)], fill=0, width=12)  # joined where they meet
+    result = reading.read_image(Rings(), image, name="slant.png")
+    assert result.number != "000" and not result.ok
+    assert "do not look like digits" in result.refusal
