@@ -226,7 +226,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     for glyph, whole in zip(glyphs, wholes, strict=True):
         if whole is None:
             continue
-        wide = typical is not None and glyph.width >= CUT_WIDTH * typical
+        wide = typical is not None and glyph.width >= CUT_WIDTH * _others_width(glyph, whole, widths, typical)
         wide_for_digit = glyph.width >= CUT_ASPECT * glyph.height
         in_number = typical is not None and (wide or not whole.is_digit)
         if in_number:
@@ -249,6 +249,21 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     else:
         reading.digits = reading.candidates
     return reading
+
+
+def _others_width(glyph: Glyph, whole: DigitReading, widths: list[int], typical: float) -> float:
+    """The width a sure digit `glyph` is compared with: the median of the number's other sure digits.
+
+    With itself in the median, two touching digits beside one other digit ("4" and a joined "68") looked
+    only 1.25 times as wide as the median of the two, and were read as one digit. On two development draws
+    this read 1.2 more touching numbers in a hundred and refused one more not-one-digit image; numbers with
+    gaps: one more right on one draw, one fewer on the other.
+    """
+    if not whole.is_digit or len(widths) < 2:
+        return typical
+    others = list(widths)
+    others.remove(glyph.width)
+    return float(np.median(others))
 
 
 def _not_a_digit(candidate: DigitReading) -> str:

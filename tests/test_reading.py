@@ -245,3 +245,12 @@ def test_a_cut_whose_pieces_are_each_half_as_tall_as_the_glyph_is_not_two_digits
     result = reading.read_image(Rings(), image, name="slant.png")
     assert result.number != "000" and not result.ok
     assert "do not look like digits" in result.refusal
+
+
+def test_two_joined_digits_beside_one_more_are_cut_though_the_median_width_includes_them():
+    # a "0", then two rings joined by a stroke, which this classifier reads as one sure "8": 2.3 times as
+    # wide as the other digit, though only 1.4 times the median of the two widths
+    image = rings([(40, 70, 120, 230), (170, 70, 250, 230), (270, 70, 350, 230)])
+    ImageDraw.Draw(image).line([(245, 150), (275, 150)], fill=0, width=12)
+    result = reading.read_image(Eights(), image, name="000.png")
+    assert result.ok and result.number == "000", (result.number, result.refusal)
