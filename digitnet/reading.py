@@ -180,11 +180,11 @@ def _cut(classifier, found, mask: np.ndarray, lone: bool = False) -> list[DigitR
         return _classify(classifier, found, full)
 
     chain = best_chain(mask[top:bottom, left:right], bottom - top, read, found.stroke)
-    glyph_box = found.file_box((top, bottom, left, right))
-    sure = len(chain) > 1 and all(piece.is_digit for piece in chain) and all(
-        piece.box[3] - piece.box[1] >= PIECE_HEIGHT * (glyph_box[3] - glyph_box[1]) for piece in chain)
+    heights = [piece.box[3] - piece.box[1] for piece in chain]
+    _, glyph_top, _, glyph_bottom = found.file_box((top, bottom, left, right))
+    sure = len(chain) > 1 and all(piece.is_digit for piece in chain)
+    sure = sure and min(heights) >= PIECE_HEIGHT * (glyph_bottom - glyph_top)
     if sure and lone:
-        heights = [piece.box[3] - piece.box[1] for piece in chain]
         sure = min(heights) >= EVEN_HEIGHTS * max(heights) and all(p.score >= LONE_PIECE_SCORE for p in chain)
     return chain if sure else []
 
@@ -211,14 +211,13 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         return reading
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
     # In a number (next to glyphs that surely are single digits) a glyph is cut when it is not one itself or
-    # is much wider than they are. A glyph alone (or among others that are not digits either) is cut only
-    # when it is far wider than a digit, or about as wide as tall if it is the only mark and a sure digit, and its
-    # pieces must pass stricter checks: a letter or a scribble could be cut into pieces that each look like
-    # a digit (which is also why a glyph that is not a digit is not tried until it is far wider). A narrow
-    # digit that reads well is never cut. A glyph
-    # that wide which reads as one sure digit but cannot be cut is refused: it is almost never one digit (1 in
-    # 1,500 single digits of a development draw is 1.2 times as wide as tall) and far more often touching
-    # digits read as one ("88" as "8").
+    # is much wider than the others. A glyph alone (or among others that are not digits either) is cut only
+    # when it is far wider than a digit, or about as wide as tall if it is the only mark and a sure digit,
+    # and its pieces must pass stricter checks: a letter or a scribble could be cut into pieces that each
+    # look like a digit (which is also why a glyph that is not a digit is not tried until it is far wider).
+    # A narrow digit that reads well is never cut. A glyph far wider than a digit which reads as one sure
+    # digit but cannot be cut is refused: it is almost never one digit (1 in 1,500 single digits of a
+    # development draw is 1.2 times as wide as tall) and far more often touching digits read as one ("88").
     widths = [g.width for g, whole in zip(glyphs, wholes, strict=True) if whole is not None and whole.is_digit]
     typical = float(np.median(widths)) if widths else None
     alone = len(wholes) == 1  # the image's only mark: it may be touching digits read as one

@@ -64,6 +64,11 @@ def test_module_is_small_enough_to_read(name):
     assert lines <= MAX_MODULE_LINES, f"{name} has {lines} lines; split it along its seams"
 
 
+def run_in_a_fresh_python(code: str) -> None:
+    """Run `code` in a new interpreter from the checkout (its own imports, nothing of this process's)."""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
 def test_importing_digitnet_leaves_warning_filters_alone():
     # Third-party libraries set filters of their own on import (scipy does), so they are imported first.
     code = ("import warnings, numpy, scipy.ndimage, skimage.filters, skimage.morphology, PIL.Image, pandas, "
@@ -71,7 +76,7 @@ def test_importing_digitnet_leaves_warning_filters_alone():
             "before = list(warnings.filters)\n"
             "import digitnet.cli, digitnet.images, digitnet.training, digitnet.export, digitnet.model, digitnet.plots\n"
             "assert warnings.filters == before, 'import digitnet changed the warning filters'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    run_in_a_fresh_python(code)
 
 
 def test_tensorflow_is_imported_without_keras_which_still_loads_on_first_use():
@@ -81,4 +86,4 @@ def test_tensorflow_is_imported_without_keras_which_still_loads_on_first_use():
             "assert not [name for name in sys.modules if name.split('.')[0] == 'keras'], 'Keras was imported'\n"
             "assert sys.modules.get('keras.src.optimizers', 'absent') == 'absent'\n"
             "assert tf.keras.layers.Dense(3).units == 3 and 'keras.src.optimizers' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    run_in_a_fresh_python(code)
