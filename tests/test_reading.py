@@ -186,6 +186,43 @@ def test_a_lone_wide_glyph_whose_pieces_differ_in_height_is_not_a_number():
     assert result.number != "00" and len(result.candidates) == 1
 
 
+class Holes:
+    """A classifier that counts holes: two are a sure 8, one is a 0 it is `ring_confidence` sure of, none
+    surely no digit."""
+
+    def __init__(self, ring_confidence: float):
+        self.ring_confidence = ring_confidence
+
+    def run(self, pixels: np.ndarray) -> dict:
+        from scipy import ndimage
+
+        results = {"probabilities": [], "classes": [], "not_digit": []}
+        for image in pixels.reshape(-1, 28, 28):
+            paper, count = ndimage.label(image <= 0.3)
+            border = set(np.unique(np.r_[paper[0], paper[-1], paper[:, 0], paper[:, -1]]))
+            holes = sum(1 for k in range(1, count + 1) if k not in border and (paper == k).sum() >= 4)
+            digit, confidence = {2: (8, 0.99), 1: (0, self.ring_confidence)}.get(holes, (0, 0.1))
+            probabilities = np.full(10, (1 - confidence) / 9, np.float32)
+            probabilities[digit] = confidence
+            results["probabilities"].append(probabilities)
+            results["classes"].append(digit)
+            results["not_digit"].append(0.01 if holes in (1, 2) else 0.95)
+        return {key: np.asarray(value) for key, value in results.items()}
+
+
+def test_a_lone_sure_digit_that_also_reads_as_touching_digits_is_refused():
+    # two tall rings joined, about as wide as tall: the whole is a sure 8 to this classifier, and cut, two
+    # 0s it is only 90% sure of; with nothing beside it the image cannot say whether it is "8" or "00"
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    result = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
+    assert not result.ok and result.refusal == \
+        "does not look like one digit: it reads as an 8, but also as touching digits (0 0)"
+    # the same cut into two sure 0s is read as the number
+    result = reading.read_image(Holes(ring_confidence=0.99), image, name="00.png")
+    assert result.ok and result.number == "00", result.refusal
+
+
 def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
     mask = np.zeros((40, 60), dtype=bool)
     mask[5:35, 5:27] = True  # two blocks, each about a digit wide, touching
