@@ -104,7 +104,7 @@ def test_touching_ones_are_cut_apart_when_the_pieces_are_surer_digits():
             width = np.ptp(np.flatnonzero(piece.any(axis=0))) + 1
             height = np.ptp(np.flatnonzero(piece.any(axis=1))) + 1
             one = width <= 8 and height >= 30
-            self.is_digit, self.score = one, (0.99 if one else 0.05)
+            self.digit, self.is_digit, self.score = 1, one, (0.99 if one else 0.05)
 
     def read(pieces):
         return [Piece(piece) for piece in pieces]
@@ -230,8 +230,8 @@ def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
     mask[:, 26:28] = False
     mask[18:22, 26:28] = True
 
-    class Block:  # everything is a sure digit, whatever its width
-        is_digit, score = True, 0.99
+    class Block:  # everything is a sure 5, whatever its width
+        digit, is_digit, score = 5, True, 0.99
 
     chain = best_chain(mask, line_height=40, read=lambda pieces: [Block() for _ in pieces], stroke=3)
     assert len(chain) == 2
@@ -291,3 +291,25 @@ def test_two_joined_digits_beside_one_more_are_cut_though_the_median_width_inclu
     ImageDraw.Draw(image).line([(245, 150), (275, 150)], fill=0, width=12)
     result = reading.read_image(Eights(), image, name="000.png")
     assert result.ok and result.number == "000", (result.number, result.refusal)
+
+
+def test_a_round_zero_as_wide_as_tall_is_not_cut():
+    # a ring 0.9 times as wide as tall, the whole a sure 0 and its halves fairly sure digits ("6", "7"):
+    # a 0 may be that wide, so it stays whole; any other digit that wide is tried as two
+    image = Image.new("L", (120, 100), 0)
+    ImageDraw.Draw(image).ellipse((7, 5, 97, 95), outline=255, width=8)
+    mask = np.asarray(image) > 0
+
+    class Reading:
+        def __init__(self, piece, whole_digit):
+            columns = np.flatnonzero(piece.any(axis=0))
+            whole = columns[-1] - columns[0] + 1 >= 80
+            self.digit, self.score = (whole_digit, 0.99) if whole else (6 if columns[0] < 20 else 7, 0.9)
+            self.is_digit = True
+
+    for whole_digit, pieces in ((0, 1), (8, 2)):
+        def read(found, whole_digit=whole_digit):
+            return [Reading(piece, whole_digit) for piece in found]
+
+        chain = best_chain(mask, line_height=91, read=read, stroke=8)
+        assert len(chain) == pieces, whole_digit
