@@ -13,14 +13,15 @@ from digitnet.images import analyse, prepare_image
 from digitnet.images.segment import find_glyphs
 
 
-def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0) -> Image.Image:
-    """A grey photo of paper with `draw(ImageDraw, ink_level)` strokes on it, a little noise and shading."""
+def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0, contrast=60.0) -> Image.Image:
+    """A grey photo of paper with `draw(ImageDraw)` strokes on it, `contrast` grey levels darker than the
+    paper, a little noise and shading."""
     canvas = Image.new("L", size, 255)
     draw(ImageDraw.Draw(canvas))
     ink = 1.0 - np.asarray(canvas, np.float32) / 255.0
     rng = np.random.default_rng(seed)
     columns = np.linspace(0.9, 1.0, size[0])[None, :]
-    gray = paper * columns * (1 - ink) + ink * (paper - 60.0) + rng.normal(0, noise, ink.shape)
+    gray = paper * columns * (1 - ink) + ink * (paper - contrast) + rng.normal(0, noise, ink.shape)
     return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
 
 
@@ -33,6 +34,20 @@ def test_faint_thin_pencil_is_ink_not_blank(reference):  # noqa: F811 - the fixt
     # a pencil stroke 60 grey levels lighter than the paper, 2 px wide on an 800 px photo
     photo = paper_photo(lambda pen: pen.line([(300, 150), (500, 150), (360, 450)], fill=0, width=2))
     assert similarity(prepare_image(photo).pixels, reference) > 0.85
+
+
+def test_a_fainter_pencil_line_on_a_large_photo_is_found_at_more_detail(reference):  # noqa: F811
+    # 40 grey levels lighter than the paper, 2 px wide on a 1280 px photo: averaged into the 320 px working
+    # copy it is lost in the noise, and the second look at twice the detail finds it
+    def seven(pen):
+        pen.line([(500, 250), (780, 250), (580, 700)], fill=0, width=2)
+    photo = paper_photo(seven, size=(1280, 960), contrast=40.0)
+    found = analyse(photo, "faint")
+    assert max(found.working_image.size) == 640
+    assert similarity(prepare_image(photo).pixels, reference) > 0.85
+    # the same noise with no line stays blank at both looks
+    with pytest.raises(DigitnetError, match="no digit found"):
+        analyse(paper_photo(lambda pen: None, size=(1280, 960), contrast=40.0), "paper")
 
 
 def test_an_empty_page_with_noise_is_blank():

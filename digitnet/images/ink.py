@@ -78,12 +78,16 @@ def _otsu(values: np.ndarray, top: float) -> float:
     return float(threshold_otsu(hist=(counts, (np.arange(256) + 1.0) * (top / 255.0))))
 
 
-def ink_thresholds(smoothed_ink: np.ndarray, label: str = "<image>") -> tuple[float, float]:
+def ink_thresholds(smoothed_ink: np.ndarray, label: str = "<image>", stroke_share: float = 0.0
+                   ) -> tuple[float, float]:
     """(weak, strong): the ink strengths of the hysteresis, from the paper's level and noise.
 
     Args:
         smoothed_ink: float32 [height, width], the ink map after a 3x3 mean.
         label: the file's name, for the error.
+        stroke_share: 0: the image is blank unless its strongest pixel stands out from the paper's noise;
+            more: unless this share of its pixels do (a stroke's length, where a single pixel could be
+            noise).
 
     Raises:
         DigitnetError: nothing stands out from the paper's noise (a blank image).
@@ -93,7 +97,8 @@ def ink_thresholds(smoothed_ink: np.ndarray, label: str = "<image>") -> tuple[fl
     paper = _median(sample)  # most pixels are paper: its own level (noise, texture, grain)
     noise = max(1.4826 * _median(np.abs(sample - paper)), 0.5)  # robust standard deviation
     top = float(smoothed_ink.max())
-    if top - paper < max(MIN_CONTRAST, STRONG_NOISE * noise):
+    standing_out = float(np.quantile(smoothed_ink, 1.0 - stroke_share)) if stroke_share else top
+    if standing_out - paper < max(MIN_CONTRAST, STRONG_NOISE * noise):
         raise DigitnetError(f"{label}: no digit found: the image is blank (nothing stands out from the paper)")
     strong = max(_otsu(sample, top), paper + STRONG_NOISE * noise)
     # Where ink covers half the image (a tiny, bold drawing) the median is not the paper: stay below the ink.
