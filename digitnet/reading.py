@@ -256,8 +256,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = "no digit found: the image is blank"
     elif two_ways:
         whole, pieces = two_ways[0]
-        article = "an" if whole.digit == 8 else "a"
-        reading.refusal = (f"does not look like one digit: it reads as {article} {whole.digit}, but also as "
+        reading.refusal = (f"does not look like one digit: it reads as {_a(whole.digit)}, but also as "
                            f"touching digits ({' '.join(str(piece.digit) for piece in pieces)})")
     elif too_wide and len(reading.candidates) == 1:
         reading.refusal = "does not look like one digit (too wide for one, and it could not be cut into digits)"
@@ -289,7 +288,12 @@ def _not_a_digit(candidate: DigitReading) -> str:
     """Why one glyph is not read: it looks like something else, or like no digit in particular."""
     if candidate.not_digit > NOT_DIGIT_LIMIT:
         return f"does not look like a digit ({candidate.not_digit:.0%} sure it is something else)"
-    return f"does not look like a digit (at best a {candidate.digit}, {candidate.confidence:.0%} sure)"
+    return f"does not look like a digit (at best {_a(candidate.digit)}, {candidate.confidence:.0%} sure)"
+
+
+def _a(digit: int) -> str:
+    """The digit with its article, as a person writes it: "a 7", "an 8"."""
+    return f"{'an' if digit == 8 else 'a'} {digit}"
 
 
 def read_images(classifier, sources: Iterable[str | os.PathLike]) -> list[Reading]:
