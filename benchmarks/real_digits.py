@@ -108,7 +108,8 @@ def measure_folder(model_dir: Path, folder: Path) -> dict:
     others_ok = others["refused"] | others["right"]
     numbers = frame[frame["section"] == "C"].assign(layout=lambda f: f["variant"].str.split("_").str[0],
                                                     length=lambda f: f["label"].str.len())
-    real_refused_not_digit = _mean(digits["refusal"].str.startswith("does not look"))
+    digits = digits.assign(not_a_digit=digits["refusal"].str.startswith("does not look"))
+    real_refused_not_digit = _mean(digits["not_a_digit"])
     one_digit = _mean(digits["read"].str.len() <= 1)
     # The same model refusing on the digits' top probability alone, at the cut that refuses as many real
     # digits as the "not a digit" output does: how much the extra output adds.
@@ -136,7 +137,9 @@ def measure_folder(model_dir: Path, folder: Path) -> dict:
         "title": "Real digits: handwriting that is not MNIST's (the yardstick)",
         "model": display_path(model_dir), "images_dir": display_path(folder), "images": len(frame),
         "digits": {"images": len(digits), "accuracy": _mean(digits["right"]), "refused": _mean(digits["refused"]),
-                   "by_style": _rates(digits, "style"), "by_source": _rates(digits, "family"),
+                   "by_style": [[*rates, refused[2]] for rates, refused in
+                                zip(_rates(digits, "style"), _rates(digits, "style", "not_a_digit"), strict=True)],
+                   "by_source": _rates(digits, "family"),
                    "by_way_of_writing": _rates(digits, "variant")},
         "not_one_digit": {"images": len(others), "refused_or_read": _mean(others_ok),
                           "by_category": _rates(others.assign(ok=others_ok), "source", "ok"),
@@ -163,7 +166,7 @@ def to_markdown(section: dict) -> list[str]:
              "never saw these images, their stroke templates or their fonts.", "",
              f"**Single digits** ({digits['images']}): {digits['accuracy']:.1%} read right, "
              f"{digits['refused']:.1%} refused.", ""]
-    lines += table(["capture style", "images", "read right"], digits["by_style"]) + [""]
+    lines += table(["capture style", "images", "read right", "refused as not a digit"], digits["by_style"]) + [""]
     lines += table(["source", "images", "read right"], digits["by_source"]) + [""]
     lines += table(["way of writing", "images", "read right"], digits["by_way_of_writing"]) + [""]
     lines += [f"**Not one digit** ({others['images']}): {others['refused_or_read']:.1%} refused with a reason "
