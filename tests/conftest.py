@@ -77,8 +77,8 @@ def trained_export_with_not_digit(tmp_path_factory, mnist_dir):
     return _train_and_export(tmp_path_factory, mnist_dir)
 
 
-# The files that take longest, slowest first (seconds of test time on a 2-core machine, measured with
-# --durations; together about three fifths of the suite's 205 s). `make test` runs the suite on two workers
+# The files that take longest, slowest first (test time on a 2-core machine, measured with --durations:
+# together about 140 of the suite's 175 s). `make test` runs the suite on two workers
 # that take one file at a time in collection order (-n 2 --dist loadfile --no-loadscope-reorder); started
 # first, the long files run side by side, and the many short ones fill in around them instead of one long
 # file starting last and running alone.
