@@ -231,7 +231,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     typical = float(np.median(widths)) if widths else None
     alone = len(wholes) == 1  # the image's only mark: it may be touching digits read as one
     too_wide: list[DigitReading] = []  # read as one sure digit, but far wider than one, and no cut gave digits
-    two_ways: list[tuple[DigitReading, list[DigitReading]]] = []  # one sure digit, or touching digits?
+    two_ways: tuple[DigitReading, list[DigitReading]] | None = None  # one sure digit, or touching digits?
     for glyph, whole in zip(glyphs, wholes, strict=True):
         if whole is None:
             continue
@@ -247,7 +247,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
             # number's would, yet not surely enough to read them: one digit or two, the image cannot say.
             # A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
             if alone and whole.is_digit and whole.digit != 0 and plausible and not pieces:
-                two_ways.append((whole, plausible))
+                two_ways = (whole, plausible)
         else:
             pieces = []
         reading.candidates += pieces or [whole]
@@ -255,7 +255,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     if not reading.candidates:
         reading.refusal = "no digit found: the image is blank"
     elif two_ways:
-        whole, pieces = two_ways[0]
+        whole, pieces = two_ways
         reading.refusal = (f"does not look like one digit: it reads as {_a(whole.digit)}, but also as "
                            f"touching digits ({' '.join(str(piece.digit) for piece in pieces)})")
     elif too_wide and len(reading.candidates) == 1:

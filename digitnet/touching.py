@@ -116,13 +116,16 @@ def _crossed(mask: np.ndarray, path: np.ndarray | None) -> int:
     return int(mask[np.arange(mask.shape[0]), columns].sum())
 
 
-def _width_fit(piece: np.ndarray, line_height: float, widest: float = WIDEST_DIGIT) -> float:
-    """1 for a piece no wider than a digit can be, less the wider it is (its ink's width / line height)."""
+def _ink_width(piece: np.ndarray) -> int:
+    """The width in pixels of a piece's ink (0 for none)."""
     columns = np.flatnonzero(piece.any(axis=0))
-    if not len(columns):
-        return 1.0
-    excess = (columns[-1] + 1 - columns[0]) / max(line_height, 1.0) - widest
-    return float(np.exp(-TOO_WIDE * max(excess, 0.0)))
+    return int(columns[-1] + 1 - columns[0]) if len(columns) else 0
+
+
+def _width_fit(width: float, reading) -> float:
+    """1 for a piece no wider than its digit can be, less the wider it is (`width` in line heights)."""
+    widest = WIDEST_ZERO if reading.is_digit and reading.digit == 0 else WIDEST_DIGIT
+    return float(np.exp(-TOO_WIDE * max(width - widest, 0.0)))
 
 
 def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
@@ -146,8 +149,7 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
     pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
     keep = [k for k, piece in enumerate(pieces) if piece.any()]
     readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
-    width_fit = {span: _width_fit(piece, line_height) for span, piece in zip(spans, pieces, strict=True)}
-    zero_fit = {span: _width_fit(piece, line_height, WIDEST_ZERO) for span, piece in zip(spans, pieces, strict=True)}
+    widths = {span: _ink_width(piece) / max(line_height, 1.0) for span, piece in zip(spans, pieces, strict=True)}
     cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
     best: dict[int, tuple[float, list]] = {0: (1.0, [])}
     for j in range(1, len(cuts)):
@@ -156,7 +158,7 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
             if reading is None or i not in best:
                 continue
             score = best[i][0] * (reading.score if reading.is_digit else NOT_DIGIT_SCORE * reading.score)
-            score *= zero_fit[(i, j)] if reading.is_digit and reading.digit == 0 else width_fit[(i, j)]
+            score *= _width_fit(widths[(i, j)], reading)
             score *= cut_price[i] if i > 0 else 1.0
             if j not in best or score > best[j][0]:
                 best[j] = (score, [*best[i][1], reading])
