@@ -187,11 +187,11 @@ def test_a_lone_wide_glyph_whose_pieces_differ_in_height_is_not_a_number():
 
 
 class Holes:
-    """A classifier that counts holes: two are a sure 8, one is a 0 it is `ring_confidence` sure of, none
-    surely no digit."""
+    """A classifier that counts holes: two are an 8 it is `eight_confidence` sure of, one is a 0 it is
+    `ring_confidence` sure of, none surely no digit."""
 
-    def __init__(self, ring_confidence: float):
-        self.ring_confidence = ring_confidence
+    def __init__(self, ring_confidence: float, eight_confidence: float = 0.99):
+        self.ring_confidence, self.eight_confidence = ring_confidence, eight_confidence
 
     def run(self, pixels: np.ndarray) -> dict:
         from scipy import ndimage
@@ -201,12 +201,12 @@ class Holes:
             paper, count = ndimage.label(image <= 0.3)
             border = set(np.unique(np.r_[paper[0], paper[-1], paper[:, 0], paper[:, -1]]))
             holes = sum(1 for k in range(1, count + 1) if k not in border and (paper == k).sum() >= 4)
-            digit, confidence = {2: (8, 0.99), 1: (0, self.ring_confidence)}.get(holes, (0, 0.1))
+            digit, confidence = {2: (8, self.eight_confidence), 1: (0, self.ring_confidence)}.get(holes, (0, 0.1))
             probabilities = np.full(10, (1 - confidence) / 9, np.float32)
             probabilities[digit] = confidence
             results["probabilities"].append(probabilities)
             results["classes"].append(digit)
-            results["not_digit"].append(0.01 if holes in (1, 2) else 0.95)
+            results["not_digit"].append(0.0 if holes in (1, 2) else 0.95)
         return {key: np.asarray(value) for key, value in results.items()}
 
 
@@ -221,6 +221,9 @@ def test_a_lone_sure_digit_that_also_reads_as_touching_digits_is_refused():
     # the same cut into two sure 0s is read as the number
     result = reading.read_image(Holes(ring_confidence=0.99), image, name="00.png")
     assert result.ok and result.number == "00", result.refusal
+    # and a whole read next to certainly is one digit, whatever its pieces read
+    result = reading.read_image(Holes(ring_confidence=0.9, eight_confidence=0.9999), image, name="8.png")
+    assert result.ok and result.number == "8", result.refusal
 
 
 def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
