@@ -151,3 +151,19 @@ def test_a_shadow_along_the_edge_is_no_glyph_but_writing_cut_by_the_edge_is():
     photo = paper_photo(one_and_cropped_seven)
     boxes = glyph_boxes(photo)
     assert len(boxes) == 2 and boxes[1][3] == analyse(photo, "test").ink_pixels.shape[1]  # at the border
+
+
+def test_writing_that_touches_a_shadow_along_the_edge_is_not_left_out_with_it():
+    # a shadow along the top edge of the right half, too narrow for the paper's closing, counts as ink; the
+    # second 1 is written up into it, so it is one mark with it, which alone would be dropped as a shadow
+    def two_ones(pen):
+        pen.line([(300, 150), (300, 450)], fill=0, width=8)
+        pen.line([(560, 10), (560, 450)], fill=0, width=8)
+    photo = np.asarray(paper_photo(two_ones, contrast=100.0), np.float32)
+    rows, columns = np.mgrid[0:600, 0:800]
+    shade = np.clip((30 - rows) / 10.0, 0, 1) * np.clip((columns - 380) / 40.0, 0, 1)
+    boxes = glyph_boxes(Image.fromarray(np.clip(photo - 120.0 * shade, 0, 255).astype(np.uint8)))
+    assert len(boxes) == 2
+    # the second 1 alone (the working copy is a third of the photo's size), from the shadow down to its foot
+    top, bottom, left, right, _ = boxes[1]
+    assert right - left < 10 and top < 25 and bottom == 1 + 450 // 3
