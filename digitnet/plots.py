@@ -103,28 +103,6 @@ def predictions_grid(images, labels, predictions, columns: int = 10):
     return digit_grid(images, titles, columns=columns, title_colors=colors)
 
 
-def prepared_image_panel(original, digit28: np.ndarray, probabilities: np.ndarray, title: str = ""):
-    """One user image: the original, the 28x28 the model saw, and the ten probabilities as bars."""
-    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 2.8),
-                                                 gridspec_kw={"width_ratios": [1.2, 1, 1.6]})
-    left.imshow(original, cmap="gray" if np.ndim(original) == 2 else None)
-    left.set_title("original", fontsize=10)
-    middle.imshow(_square(digit28), cmap="gray", vmin=0, vmax=255 if np.max(digit28) > 1 else 1)
-    middle.set_title("what the model saw (28×28)", fontsize=10)
-    for axis in (left, middle):
-        axis.axis("off")
-    predicted = int(np.argmax(probabilities))
-    colors = ["tab:blue"] * NUM_CLASSES
-    colors[predicted] = "tab:orange"
-    right.bar(range(NUM_CLASSES), probabilities, color=colors)
-    right.set(xticks=range(NUM_CLASSES), ylim=(0, 1), xlabel="digit", ylabel="probability")
-    right.set_title(f"predicted {predicted} ({probabilities[predicted]:.1%})", fontsize=10)
-    if title:
-        figure.suptitle(title, fontsize=11)
-    figure.tight_layout()
-    return figure
-
-
 def preparation_steps_figure(steps: dict, title: str = ""):
     """The stages of `digitnet.images.preparation_steps` side by side, from the photo to the 28x28."""
     panels = [
