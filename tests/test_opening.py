@@ -7,6 +7,7 @@ import io
 import os
 import resource
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from digitnet.errors import DigitnetError
+from digitnet.errors import DigitnetError, DigitnetWarning
 from digitnet.images import PreparedImage, prepare_image
 from digitnet.images import opening as opening_module
 from digitnet.images.opening import MAX_PIXELS, open_image
@@ -63,16 +64,23 @@ def images(draw) -> bytes:
 
 
 def check(folder, raw: bytes) -> None:
-    """`raw` as a file: a prepared digit, or one line starting with the file's path; bounded time and memory."""
+    """`raw` as a file: a prepared digit, or one line starting with the file's path; bounded time and memory;
+    any warning on the way is one line starting with the path too (never Pillow's own)."""
     path = folder / f"image-{CASES['run']}.img"
     CASES["run"] += 1
     path.write_bytes(raw)
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     started = time.perf_counter()
     try:
-        opened = open_image(path)
-        assert opened.size[0] * opened.size[1] <= MAX_PIXELS
-        prepared = prepare_image(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            opened = open_image(path)
+            assert opened.size[0] * opened.size[1] <= MAX_PIXELS
+            prepared = prepare_image(path)
+        for item in caught:
+            message = str(item.message)
+            assert item.category is DigitnetWarning, f"{item.category.__name__} from {item.filename}: {message}"
+            assert message.startswith(f"{path}: ") and "\n" not in message, message
     except DigitnetError as error:
         message = str(error)
         assert message.startswith(f"{path}: ") and "\n" not in message, message
@@ -102,6 +110,33 @@ def test_property_cases_ran():
     """Runs after the two above (file order): how many cases they checked, printed for the record."""
     print(f"\nimage property cases: {CASES['run']} ({CASES['prepared']} prepared, {CASES['refused']} refused)")
     assert CASES["run"] == 0 or CASES["refused"] > 0
+
+
+def phone_photo_with_damaged_exif(damage: str) -> bytes:
+    """A JPEG tagged "turn 90 degrees" whose EXIF block is damaged: its first directory claims 255 entries
+    ("count": Pillow reads what is there) or starts past the end of the block ("offset": nothing is read)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was held sideways
+    buffer = io.BytesIO()
+    Image.new("L", (40, 30), 255).save(buffer, "JPEG", exif=exif.tobytes())
+    data = buffer.getvalue()
+    tiff = data.index(b"Exif\x00\x00") + 6  # the TIFF header: byte order, 42, offset of the first directory
+    if damage == "count":
+        return data[: tiff + 8] + b"\xff\x00" + data[tiff + 10 :]
+    return data[: tiff + 4] + b"\xff\xff\x00\x00" + data[tiff + 8 :]
+
+
+@pytest.mark.parametrize("damage, upright_size", [("count", (30, 40)), ("offset", (40, 30))])
+def test_damaged_exif_is_read_with_one_warning_line_not_pillows(tmp_path, damage, upright_size):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(phone_photo_with_damaged_exif(damage))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = open_image(path)
+    assert image.size == upright_size  # turned when the tag could still be read, as stored when not
+    assert [item.category for item in caught] == [DigitnetWarning]
+    message = str(caught[0].message)
+    assert message.startswith(f"{path}: damaged metadata was skipped (Corrupt EXIF data") and "\n" not in message
 
 
 @pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"), OSError(5, "Input/output error")])

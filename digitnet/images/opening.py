@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitnet.errors import DigitnetError, unreadable
+from digitnet.errors import DigitnetError, DigitnetWarning, unreadable
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # larger files are refused before being read
 MAX_PIXELS = 50_000_000  # width x height from the header; 48-megapixel phone photos still pass
@@ -165,14 +165,16 @@ def _decode_first_frame(image: Image.Image, label: str, max_side: int | None) ->
     return image
 
 
-def _exif_upright(image: Image.Image, in_place: bool) -> Image.Image:
+def _exif_upright(image: Image.Image, in_place: bool, label: str) -> Image.Image:
     """Rotate/flip as the EXIF Orientation tag says (phone photos are stored sideways and tagged)."""
     try:
         if in_place:
             ImageOps.exif_transpose(image, in_place=True)
             return image
         return ImageOps.exif_transpose(image)
-    except Exception:  # noqa: BLE001 - malformed EXIF is only metadata: the pixels are still good
+    except Exception as error:  # noqa: BLE001 - malformed EXIF is only metadata: the pixels are still good
+        warnings.warn(DigitnetWarning(f"{label}: its EXIF data cannot be read ({_one_line(error)}), so it is "
+                                      "read as stored: a photo taken sideways stays sideways"), stacklevel=2)
         return image
 
 
@@ -197,15 +199,32 @@ def open_image(
     Raises:
         DigitnetError: empty file, larger than ``MAX_FILE_BYTES``, not an image, more than ``MAX_PIXELS``
             pixels (checked from the header, before decoding), truncated or corrupt.
+
+    Warns:
+        DigitnetWarning: the image is read, but some of its metadata is damaged (one line, starting with
+            its name).
     """
     label = name_of(source, name)
-    if isinstance(source, Image.Image):
-        _check_dimensions(source, label)
-        image = _decode_first_frame(source, label, None)
-        return _exif_upright(image, in_place=False)
-    image = _open_header(_read_bytes(source, label), label)
-    image = _decode_first_frame(image, label, max_side)
-    return _exif_upright(image, in_place=True)
+    # Pillow warns about damaged metadata it skips (a broken EXIF block, a tag pointing past the end), as
+    # a Python warning that names its own source file. The pixels are still good, so the image is read
+    # and the user is told once, in one line, what that may cost. (Filters are process-wide; see above.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if isinstance(source, Image.Image):
+            _check_dimensions(source, label)
+            image = _exif_upright(_decode_first_frame(source, label, None), False, label)
+        else:
+            image = _open_header(_read_bytes(source, label), label)
+            image = _exif_upright(_decode_first_frame(image, label, max_side), True, label)
+    pillow = [item for item in caught if f"{os.sep}PIL{os.sep}" in item.filename]
+    for item in caught:
+        if item not in pillow:  # not ours to judge: raised again as it was
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    if pillow:
+        message = _one_line(pillow[0].message).strip()
+        warnings.warn(DigitnetWarning(f"{label}: damaged metadata was skipped ({message}); if the photo looks "
+                                      "sideways, turn it upright and try again"), stacklevel=2)
+    return image
 
 
 def _high_depth_to_gray(image: Image.Image) -> Image.Image:
