@@ -216,7 +216,8 @@ def open_image(
         else:
             image = _open_header(_read_bytes(source, label), label)
             image = _exif_upright(_decode_first_frame(image, label, max_side), True, label)
-    pillow = [item for item in caught if f"{os.sep}PIL{os.sep}" in item.filename]
+    pillow = [item for item in caught
+              if issubclass(item.category, UserWarning) and f"{os.sep}PIL{os.sep}" in item.filename]
     for item in caught:
         if item not in pillow:  # not ours to judge: raised again as it was
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
