@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet import reading
-from digitnet.touching import best_chain, cut_path
+from digitnet.touching import best_chain, cut_path, cut_paths
 
 
 class Answers:
@@ -91,6 +91,11 @@ def test_a_cut_path_goes_round_the_ink_where_it_can():
     path = cut_path(mask, centre=15, reach=6)
     assert ((path >= 11) & (path <= 19)).all()  # between the strokes all the way down
     assert mask[np.arange(40), path.astype(int)].sum() <= 3  # crossing the bridge only
+    # found together with cuts whose windows run off either edge, each cut is the one it is alone
+    together = cut_paths(mask, [2, 15, 27], reach=6)
+    assert together.shape == (3, 40) and (together[1] == path).all()
+    assert (together[0] >= 0).all() and (together[2] <= 29).all()
+    assert all((together[k] == cut_path(mask, centre, 6)).all() for k, centre in enumerate([2, 15, 27]))
 
 
 def test_touching_ones_are_cut_apart_when_the_pieces_are_surer_digits():
