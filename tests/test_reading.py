@@ -231,6 +231,19 @@ def test_a_lone_sure_digit_that_also_reads_as_touching_digits_is_refused():
     assert result.ok and result.number == "8", result.refusal
 
 
+def test_in_a_number_a_rather_wide_sure_digit_that_also_reads_as_touching_digits_is_refused():
+    # a 0, then two narrow rings joined: the pair reads as a sure 8 to this classifier and, cut, as two 0s it
+    # is 90% sure of; 1.35 times as wide as the 0 beside it, it may be an 8 or two touching 0s
+    image = rings([(20, 40, 168, 240), (220, 40, 305, 240), (335, 40, 420, 240)], size=(450, 280))
+    ImageDraw.Draw(image).line([(300, 140), (340, 140)], fill=0, width=12)
+    result = reading.read_image(Holes(ring_confidence=0.9), image, name="08-or-000.png")
+    assert not result.ok and result.refusal == ("one of its marks does not look like one digit: it reads as an 8, "
+                                                "but also as touching digits (0 0)")
+    # a whole read next to certainly is one digit: the number is read
+    result = reading.read_image(Holes(ring_confidence=0.9, eight_confidence=0.9999), image, name="08.png")
+    assert result.ok and result.number == "08", result.refusal
+
+
 def test_a_piece_too_wide_for_one_digit_is_cut_even_if_it_reads_as_one():
     mask = np.zeros((40, 60), dtype=bool)
     mask[5:35, 5:27] = True  # two blocks, each about a digit wide, touching
