@@ -251,23 +251,20 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         in_number = typical is not None and (wide or not whole.is_digit)
         rather_wide = not in_number and typical is not None and len(widths) >= 2 and whole.digit != 0 and \
             glyph.width >= AMBIGUOUS_WIDTH * _others_width(glyph, whole, widths, typical)
+        pieces, plausible = [], []
         if in_number:
             pieces, _ = _cut(classifier, found, glyph.mask)
         elif rather_wide:
             _, plausible = _cut(classifier, found, glyph.mask)
-            if plausible and whole.score < SURE_WHOLE:  # one digit or two touching: the image cannot say
-                two_ways = (whole, plausible)
-            pieces = []
         elif wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height):
             pieces, plausible = _cut(classifier, found, glyph.mask, lone=True)
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces else []
-            # The only mark, a sure digit as wide as touching digits, that also cuts into digits as a
-            # number's would, yet not surely enough to read them: one digit or two, the image cannot say.
-            # A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
-            if alone and whole.is_digit and whole.digit != 0 and whole.score < SURE_WHOLE and plausible and not pieces:
-                two_ways = (whole, plausible)
-        else:
-            pieces = []
+            plausible = plausible if alone else []
+        # A sure digit as wide as touching digits (the only mark, or rather wide in a number) that also cuts
+        # into digits as a number's would, yet not surely enough to read them: one digit or two, the image
+        # cannot say. A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
+        if plausible and not pieces and whole.is_digit and whole.digit != 0 and whole.score < SURE_WHOLE:
+            two_ways = (whole, plausible)
         reading.candidates += pieces or [whole]
     strays = [item for item in reading.candidates if not item.is_digit or any(item is w for w in too_wide)]
     if not reading.candidates:

@@ -35,28 +35,19 @@ TOO_WIDE = 5.0  # ... a piece wider than that counts exp(-this * excess width in
 WIDEST_ZERO = 1.0
 
 
-def cut_path(mask: np.ndarray, centre: float, reach: int) -> np.ndarray:
-    """The column of a top-to-bottom cut in every row: the path within `reach` columns of `centre` that
-    crosses the least ink, moving at most one column per row.
-
-    Args:
-        mask: bool [h, w], the glyph.
-    Returns:
-        float [h]: where the cut passes in each row (the pixel column left of which is the left piece).
-    """
-    return cut_paths(mask, [centre], reach)[0]
-
-
 def cut_paths(mask: np.ndarray, centres: list[float], reach: int) -> np.ndarray:
-    """`cut_path` for several centres at once (one pass of the dynamic programme over the rows for all of
-    them: a glyph has ten or twenty candidate cuts, and a loop per cut cost 2 ms of a 6-digit number).
+    """Top-to-bottom cuts, one around each centre: in every row, the column of the path within `reach`
+    columns of its centre that crosses the least ink, moving at most one column per row. One pass of the
+    dynamic programme over the rows serves every cut (a glyph has ten or twenty, and a pass per cut cost 2 ms
+    of reading a 6-digit number); each cut is the same as if it were found alone.
 
     Args:
         mask: bool [h, w], the glyph.
         centres: the columns the cuts start around.
         reach: how many columns either side of its centre a cut may pass.
     Returns:
-        float [len(centres), h]: each cut's column in every row.
+        float [len(centres), h]: each cut's column in every row (the pixel column left of which is the left
+        piece).
     """
     height, width = mask.shape
     centre = np.asarray(centres, dtype=float)[:, None]

@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet import reading
-from digitnet.touching import best_chain, cut_path, cut_paths
+from digitnet.touching import best_chain, cut_paths
 
 
 class Answers:
@@ -88,14 +88,14 @@ def test_a_cut_path_goes_round_the_ink_where_it_can():
     mask[:, 8:11] = True  # a stroke on the left
     mask[:, 20:23] = True  # and one on the right
     mask[18:21, 8:23] = True  # joined by a short bridge
-    path = cut_path(mask, centre=15, reach=6)
+    path = cut_paths(mask, [15], reach=6)[0]
     assert ((path >= 11) & (path <= 19)).all()  # between the strokes all the way down
     assert mask[np.arange(40), path.astype(int)].sum() <= 3  # crossing the bridge only
     # found together with cuts whose windows run off either edge, each cut is the one it is alone
     together = cut_paths(mask, [2, 15, 27], reach=6)
     assert together.shape == (3, 40) and (together[1] == path).all()
     assert (together[0] >= 0).all() and (together[2] <= 29).all()
-    assert all((together[k] == cut_path(mask, centre, 6)).all() for k, centre in enumerate([2, 15, 27]))
+    assert all((together[k] == cut_paths(mask, [centre], 6)[0]).all() for k, centre in enumerate([2, 15, 27]))
 
 
 def test_touching_ones_are_cut_apart_when_the_pieces_are_surer_digits():
