@@ -46,6 +46,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = args.config
     from digitnet.data import load_mnist
     from digitnet.export import check_destination, export_result
+    from digitnet.line_reader import train_for_run
     from digitnet.training import build_training_graph, train, training_data
 
     check_destination(config, export=not args.dry_run)  # a run whose result could not be saved stops here
@@ -63,6 +64,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"validation accuracy {result.validation_accuracy:.2%}")
     print(f"test accuracy {result.test_accuracy:.2%}")
     print(f"TensorBoard logs: {result.run_dir}")
+    started = time.perf_counter()
+    if train_for_run(extended.train.images, extended.train.labels, config.line_reader_steps, config.seed,
+                     result.checkpoint_dir, progress=not args.quiet):
+        print(f"line reader for touching digits: {config.line_reader_steps} batches in "
+              f"{time.perf_counter() - started:.1f} s")
     if args.dry_run:
         print("dry run: model not exported")
         return 0

@@ -203,6 +203,8 @@ class TrainConfig:
     augment: str = option("handwriting", "random distortions of training images", choices=AUGMENT_PRESETS)
     variants: bool = option(True, "add copies of training 1s with a flag (and base) and 7s with a crossbar")
     negatives: float = option(0.15, "synthesised not-a-digit images per training row (0 = no 'not a digit' class)")
+    line_reader_steps: int = option(900, "batches of composed lines the touching-digit reader trains on "
+                                    "(0 = no reader: touching digits are only cut apart)")
     patience: int = option(0, "stop after this many epochs without a better validation accuracy (0 = never)")
     seed: int = option(42, "graph, op and shuffling seed: the same seed gives the same model")
     threads: int = option(0, "CPU threads for TensorFlow's kernels (0 = one per core)")
@@ -231,6 +233,7 @@ class TrainConfig:
             (0 < self.lr_decay <= 1, "lr_decay must be in (0, 1]"),
             (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
             (0 <= self.negatives <= 1, "negatives must be in [0, 1]"),
+            (self.line_reader_steps >= 0, "line_reader_steps must be 0 (none) or more"),
             (self.patience >= 0, "patience must be 0 (off) or more"),
             (self.threads >= 0, "threads must be 0 (all cores) or more"),
             (self.limit is None or self.limit >= 1, "limit must be at least 1"),

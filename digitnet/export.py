@@ -16,7 +16,8 @@ training data, no optimiser state), so a checkpoint folder can be exported on it
 are restored from that checkpoint. Contract: tag ``serve``, signature ``serving_default`` with method
 ``tensorflow/serving/predict``, input ``images`` float32 [-1, 784] in [0, 1], outputs ``probabilities``
 float32 [-1, 10] (over the ten digits) and ``classes`` int64 [-1]; a network with the "not a digit" class
-adds the output ``not_digit`` float32 [-1], the probability that an image is not a digit at all.
+adds the output ``not_digit`` float32 [-1], the probability that an image is not a digit at all. The
+touching-digit reader's weights, when the run trained one, go into ``assets.extra/`` (`digitnet.line_reader`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from digitnet.config import NetworkSpec, TrainConfig
 from digitnet.data import MnistData
 from digitnet.errors import DigitnetError
 from digitnet.files import atomic_write_text, remove_stale, staging_folder
+from digitnet.line_reader import EXPORT_FOLDER, WEIGHTS_NAME
 from digitnet.versions import RECORD_NAME, publish
 
 if TYPE_CHECKING:  # only for annotations: loading a model for prediction need not import the training code
@@ -175,6 +177,10 @@ def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "Sav
         with staging_folder(base) as staging:
             model_dir = staging / "model"
             _write_saved_model(model_dir, str(prefix), network)
+            line_reader = checkpoint_dir / WEIGHTS_NAME
+            if line_reader.is_file():  # the touching-digit reader, where serving does not look
+                (model_dir / EXPORT_FOLDER).mkdir()
+                shutil.copyfile(line_reader, model_dir / EXPORT_FOLDER / WEIGHTS_NAME)
             facts = {**record, "network": network.to_dict(), "signature": describe_contract(network)}
             (model_dir / RECORD_NAME).write_text(json.dumps(facts, indent=2) + "\n")
             return publish(model_dir, base, on_published)

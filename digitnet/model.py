@@ -15,6 +15,7 @@ from digitnet._tf import session_config, tf, tf1
 from digitnet.data import IMAGE_PIXELS, scale_pixels
 from digitnet.errors import DigitnetError
 from digitnet.export import INPUT_KEY, SIGNATURE_KEY, read_record
+from digitnet.line_reader import EXPORT_FOLDER, WEIGHTS_NAME, LineReader
 from digitnet.versions import resolve_model_dir
 
 PREDICT_BATCH = 10000  # rows per Session.run: big batches keep the matrix multiplies efficient
@@ -28,6 +29,7 @@ class SavedModelClassifier:
         signature: the ``serving_default`` SignatureDef.
         tensor_names: signature key -> tensor name in the graph (what the signature maps to).
         record: the JSON written beside the model by digitnet ({} if absent).
+        line_reader: the touching-digit reader exported with it (`digitnet.line_reader`), or None.
     """
 
     def __init__(self, export_dir: str | Path, threads: int = 0) -> None:
@@ -60,6 +62,12 @@ class SavedModelClassifier:
                         for key in ("probabilities", "classes", "not_digit") if key in self.tensor_names}
         self.record = read_record(self.export_dir)
         self.graph.finalize()  # nothing may be added by accident: every call reuses the same ops
+        reader_weights = self.export_dir / EXPORT_FOLDER / WEIGHTS_NAME
+        try:
+            self.line_reader = LineReader(reader_weights, threads) if reader_weights.is_file() else None
+        except DigitnetError:
+            self.session.close()
+            raise
 
     @property
     def knows_not_digit(self) -> bool:
@@ -98,6 +106,8 @@ class SavedModelClassifier:
 
     def close(self) -> None:
         self.session.close()
+        if self.line_reader is not None:
+            self.line_reader.close()
 
     def __enter__(self) -> SavedModelClassifier:
         return self

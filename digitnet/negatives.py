@@ -281,6 +281,20 @@ def fragment(rng: np.random.Generator, digits: Split) -> np.ndarray:
     return digit
 
 
+SHAPES = {"letter": lambda generator: draw_glyph(str(generator.choice(list(GLYPHS))), generator),
+          "scribble": scribble, "zigzag": zigzag, "crossing": crossing, "junctions": junctions,
+          "parallels": parallels, "loops": loops, "arrow": arrow, "mark_and_dot": mark_and_dot,
+          "polygon": polygon, "star": star, "heart": heart, "blob": blob, "speckles": speckles,
+          "hatching": hatching}  # the kinds drawn without any digit
+
+
+def shapes(count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` negatives drawn without digits (no `touching` or `fragment`), as uint8 [count, 784]."""
+    kinds = [kind for kind in KINDS if kind in SHAPES]
+    return np.stack([mnist_uint8(SHAPES[kinds[i % len(kinds)]](rng)) for i in range(count)]) if count else \
+        np.zeros((0, IMAGE_PIXELS), np.uint8)
+
+
 def not_digits(count: int, digits: Split, rng: np.random.Generator) -> Split:
     """`count` negatives, the kinds in equal shares, labelled NOT_A_DIGIT.
 
@@ -289,11 +303,7 @@ def not_digits(count: int, digits: Split, rng: np.random.Generator) -> Split:
     Returns:
         Split of uint8 [count, 784] images and int64 labels, all NOT_A_DIGIT.
     """
-    drawers = {"letter": lambda generator: draw_glyph(str(generator.choice(list(GLYPHS))), generator),
-               "scribble": scribble, "zigzag": zigzag, "crossing": crossing, "junctions": junctions,
-               "parallels": parallels, "loops": loops, "arrow": arrow, "mark_and_dot": mark_and_dot,
-               "polygon": polygon, "star": star, "heart": heart, "blob": blob, "speckles": speckles,
-               "hatching": hatching, "touching": lambda generator: touching(generator, digits),
+    drawers = {**SHAPES, "touching": lambda generator: touching(generator, digits),
                "fragment": lambda generator: fragment(generator, digits)}
     images = np.stack([mnist_uint8(drawers[KINDS[i % len(KINDS)]](rng)) for i in range(count)]) if count else \
         np.zeros((0, IMAGE_PIXELS), np.uint8)

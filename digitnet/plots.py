@@ -149,3 +149,18 @@ def reading_figure(reading, title: str | None = None):
     figure.suptitle(f"{title or reading.source}: {answer}", fontsize=10)
     figure.tight_layout()
     return figure
+
+
+def line_readings(lines: Sequence[np.ndarray], captions: Sequence[str], title: str | None = None):
+    """Lines of digits (float [28, w] each, white on black) one under another, each with its caption
+    (e.g. *true → spelled*)."""
+    figure, axes = plt.subplots(len(lines), 1, figsize=(5, 0.75 * len(lines) + 0.4), squeeze=False)
+    width = max(line.shape[1] for line in lines)
+    for axis, line, caption in zip(axes[:, 0], lines, captions, strict=True):
+        axis.imshow(np.pad(line, ((0, 0), (0, width - line.shape[1]))), cmap="gray", vmin=0, vmax=1)
+        axis.set_title(caption, fontsize=9, loc="left")
+        axis.axis("off")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

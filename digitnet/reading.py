@@ -10,6 +10,7 @@ look like a digit"). The CLI's ``predict``, the notebooks and the drawing widget
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ import numpy as np
 from PIL import Image
 
 from digitnet.errors import DigitnetError
-from digitnet.images import CANVAS_SIZE, analyse, back_half, display_copy, name_of
+from digitnet.images import CANVAS_SIZE, analyse, back_half, display_copy, line_pixels, name_of
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
-from digitnet.touching import best_chain
+from digitnet.touching import best_chain, spelled_chain
 
 # A glyph is a digit when the model is at most this sure it is not one ...
 NOT_DIGIT_LIMIT = 0.2
@@ -58,6 +59,9 @@ SURE_WHOLE = 0.9995
 # the 84 wrong readings of touching numbers into refusals and changed nothing else (1.1 turned one more, at the
 # cost of cutting many more digits).
 AMBIGUOUS_WIDTH = 1.25
+LINE_MARGIN = 4  # blank pixels around a run given to the line reader, as around the lines it learnt from
+RUN_CONFIDENCE = 0.7
+RUN_PIECE_FLOOR = 0.05
 # Any cut: every piece spans at least this much of the glyph's height. Touching digits stand side by side,
 # each about as tall as the glyph; a cut that bends through one digit (an 8, a 0) leaves its lower-left and
 # upper-right parts, which read as a "6" and a "9". On two development draws 0.6 refused 4 more of the
@@ -179,7 +183,55 @@ def _classify(classifier, found, masks: list[np.ndarray]) -> list[DigitReading |
     return readings
 
 
-def _cut(classifier, found, mask: np.ndarray, lone: bool = False) -> tuple[list[DigitReading], list[DigitReading]]:
+def _placed(pieces: list[np.ndarray], mask: np.ndarray) -> list[np.ndarray]:
+    """Pieces of the crop of `mask` (bool [h, w]) put back in place on the full working grid."""
+    top, bottom, left, right = crop_box(mask)
+    placed = []
+    for piece in pieces:
+        canvas = np.zeros_like(mask)
+        canvas[top:bottom, left:right] = piece
+        placed.append(canvas)
+    return placed
+
+
+def _piece_reader(classifier, found, mask: np.ndarray):
+    """Reads pieces of the crop of `mask` in one model call each time, remembering every piece read: the
+    line reader's chain and the cut search try the same candidate pieces of a glyph."""
+    known: dict[bytes, DigitReading | None] = {}
+
+    def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
+        new = {piece.tobytes(): piece for piece in pieces if piece.tobytes() not in known}
+        known.update(zip(new, _classify(classifier, found, _placed(list(new.values()), mask)), strict=True))
+        return [known[piece.tobytes()] for piece in pieces]
+
+    return read
+
+
+def _read_run(classifier, found, mask: np.ndarray, read) -> list[DigitReading]:
+    """The digits of a run of touching digits, spelled by the line reader and placed by the cut search.
+
+    The line reader (`digitnet.line_reader`) spells the run; the candidate cuts of `digitnet.touching` then
+    give the pieces that read best as those digits, one piece per digit. Returns the pieces' readings (each
+    with the spelled digit) when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and
+    such pieces exist; else [].
+    """
+    reader = getattr(classifier, "line_reader", None)
+    line = line_pixels(found, mask, margin=LINE_MARGIN) if reader is not None else None
+    spelled = reader.read(line) if line is not None else []
+    if len(spelled) < 2 or min(s.confidence for s in spelled) < RUN_CONFIDENCE:
+        return []
+    top, bottom, left, right = crop_box(mask)
+    chain = spelled_chain(mask[top:bottom, left:right], bottom - top, read, [s.digit for s in spelled], found.stroke)
+    # a scribble can spell digits too: each piece must also be a little like its digit to the classifier
+    likeness = [float(r.probabilities[s.digit]) * (1.0 - r.not_digit) for r, s in zip(chain, spelled, strict=False)]
+    if not chain or min(likeness) < RUN_PIECE_FLOOR:
+        return []
+    # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
+    return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
+                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)] if chain else []
+
+
+def _cut(found, mask: np.ndarray, read, lone: bool = False) -> tuple[list[DigitReading], list[DigitReading]]:
     """The surest chain of digits a wide glyph can be cut into.
 
     Returns:
@@ -189,15 +241,6 @@ def _cut(classifier, found, mask: np.ndarray, lone: bool = False) -> tuple[list[
         each LONE_PIECE_SCORE sure and about equally tall.
     """
     top, bottom, left, right = crop_box(mask)
-
-    def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
-        full = []
-        for piece in pieces:
-            canvas = np.zeros_like(mask)
-            canvas[top:bottom, left:right] = piece
-            full.append(canvas)
-        return _classify(classifier, found, full)
-
     chain = best_chain(mask[top:bottom, left:right], bottom - top, read, found.stroke)
     heights = [piece.box[3] - piece.box[1] for piece in chain]
     _, glyph_top, _, glyph_bottom = found.file_box((top, bottom, left, right))
@@ -252,12 +295,17 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         rather_wide = not in_number and typical is not None and len(widths) >= 2 and whole.digit != 0 and \
             glyph.width >= AMBIGUOUS_WIDTH * _others_width(glyph, whole, widths, typical)
         pieces, plausible = [], []
-        if in_number:
-            pieces, _ = _cut(classifier, found, glyph.mask)
+        cut_lone = wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height)
+        read = _piece_reader(classifier, found, glyph.mask)
+        run = _read_run(classifier, found, glyph.mask, read) if in_number or rather_wide or cut_lone else []
+        if run:
+            pieces = run
+        elif in_number:
+            pieces, _ = _cut(found, glyph.mask, read)
         elif rather_wide:
-            _, plausible = _cut(classifier, found, glyph.mask)
-        elif wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height):
-            pieces, plausible = _cut(classifier, found, glyph.mask, lone=True)
+            _, plausible = _cut(found, glyph.mask, read)
+        elif cut_lone:
+            pieces, plausible = _cut(found, glyph.mask, read, lone=True)
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces else []
             plausible = plausible if alone else []
         # A sure digit as wide as touching digits (the only mark, or rather wide in a number) that also cuts

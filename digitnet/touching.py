@@ -105,6 +105,40 @@ def candidate_cuts(mask: np.ndarray, line_height: float) -> list[np.ndarray]:
     return sorted(paths, key=np.mean)
 
 
+def spelled_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
+                  digits: list[int], stroke: float = 2.0) -> list:
+    """The pieces of a glyph that read best as `digits`, left to right (another reader's spelling of it).
+
+    Like `best_chain`, over the same candidate cuts, but a chain must have exactly one piece per digit of
+    `digits`, and a piece counts by the classifier's probability of the digit it must be.
+
+    Returns:
+        The readings of the chosen pieces, or [] when no chain of len(digits) pieces exists.
+    """
+    cuts = [None, *candidate_cuts(mask, line_height), None]
+    last = len(cuts) - 1
+    spans = sorted({(i, j) for i in range(last) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))})
+    pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
+    keep = [k for k, piece in enumerate(pieces) if piece.any()]
+    readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
+    widths = {span: _ink_width(piece) / max(line_height, 1.0) for span, piece in zip(spans, pieces, strict=True)}
+    cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
+    best: dict[tuple[int, int], tuple[float, list]] = {(0, 0): (1.0, [])}
+    for j in range(1, len(cuts)):
+        for i in range(j):
+            reading = readings.get((i, j))
+            if reading is None:
+                continue
+            for k in range(len(digits)):
+                if (i, k) not in best:
+                    continue
+                score = best[(i, k)][0] * float(reading.probabilities[digits[k]]) * (1.0 - reading.not_digit)
+                score *= _width_fit(widths[(i, j)], reading) * (cut_price[i] if i > 0 else 1.0)
+                if (j, k + 1) not in best or score > best[(j, k + 1)][0]:
+                    best[(j, k + 1)] = (score, [*best[(i, k)][1], reading])
+    return best.get((last, len(digits)), (0.0, []))[1]
+
+
 def _between(mask: np.ndarray, left: np.ndarray | None, right: np.ndarray | None) -> np.ndarray:
     """The pixels of `mask` right of cut `left` and left of cut `right` (None: the glyph's own edge)."""
     columns = np.arange(mask.shape[1])[None, :]

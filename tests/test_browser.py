@@ -112,7 +112,7 @@ def test_training_notebook_runs_all_in_jupyterlab(lab, page, workspace):
     data_dir = write_mnist_folder(workspace / "mnist-synthetic")
     parameterized_copy(ROOT / "train_neural_network.ipynb", workspace / "train_neural_network.ipynb", dict(
         ARCHITECTURE="mlp", HIDDEN_UNITS=[16], EPOCHS=10, PATIENCE=1, LR_SCHEDULE="decay", BATCH_SIZE=50,
-        AUGMENT="light", VALIDATION_SIZE=100,
+        AUGMENT="light", VALIDATION_SIZE=100, LINE_READER_STEPS=3,
         DATA_DIR=str(data_dir), EXPORT_DIR=str(workspace / "SavedModel-synthetic"),
         LOG_DIR=str(workspace / "logs-synthetic")))
     open_notebook(page, lab, "train_neural_network.ipynb")

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from digitnet.cli import main
+from digitnet.model import SavedModelClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "MNIST" / "samples").iterdir() if p.is_file())
@@ -84,16 +85,23 @@ def test_evaluate_prints_accuracy_of_the_model(trained_export, mnist_dir, capsys
 
 def test_train_exports_and_reports(tmp_path, mnist_dir, capsys):
     status = main(["train", "--epochs", "1", "--hidden", "16,8", "--batch-size", "50", "--validation-size", "100",
-                   "--data-dir", str(mnist_dir), "--export-dir", str(tmp_path / "SavedModel"),
+                   "--line-reader-steps", "3", "--data-dir", str(mnist_dir),
+                   "--export-dir", str(tmp_path / "SavedModel"),
                    "--log-dir", str(tmp_path / "logs"), "--quiet"])
     out = capsys.readouterr().out
     assert status == 0
     assert "validation accuracy" in out and "test accuracy" in out
+    assert "line reader for touching digits: 3 batches" in out
     assert f"exported to {tmp_path / 'SavedModel' / '1'}" in out
+    # the touching-digit reader travels with the model, where serving does not look, and loads with it
+    assert (tmp_path / "SavedModel" / "1" / "assets.extra" / "line_reader.npz").is_file()
+    with SavedModelClassifier(tmp_path / "SavedModel" / "1") as classifier:
+        assert classifier.line_reader is not None
 
 
 def test_dry_run_does_not_export(tmp_path, mnist_dir, capsys):
-    status = main(["train", "--dry-run", "--hidden", "8", "--validation-size", "100", "--data-dir", str(mnist_dir),
+    status = main(["train", "--dry-run", "--hidden", "8", "--validation-size", "100", "--line-reader-steps", "0",
+                   "--data-dir", str(mnist_dir),
                    "--export-dir", str(tmp_path / "SavedModel"), "--log-dir", str(tmp_path / "logs"), "--quiet"])
     assert status == 0 and "not exported" in capsys.readouterr().out
     assert not (tmp_path / "SavedModel").exists()

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def train_args(mnist_dir: Path, tmp_path: Path, *extra: str) -> list[str]:
     """`train` options for a one-second run on the synthetic folder."""
     return ["train", "--epochs", "2", "--hidden", "16", "--batch-size", "50", "--validation-size", "100",
-            "--negatives", "0", "--variants", "false", "--augment", "none", "--data-dir", str(mnist_dir),
+            "--negatives", "0", "--variants", "false", "--augment", "none", "--line-reader-steps", "0",
+            "--data-dir", str(mnist_dir),
             "--export-dir", str(tmp_path / "SavedModel"), "--log-dir", str(tmp_path / "logs"), "--quiet", *extra]
 
 

@@ -108,7 +108,7 @@ def count_images(notebook) -> int:
 @pytest.mark.parametrize("architecture", ["mlp", "cnn"])
 def test_training_notebook_runs_top_to_bottom(tmp_path, mnist_dir, architecture):
     parameters = dict(
-        ARCHITECTURE=architecture, HIDDEN_UNITS=[16], CONV_FILTERS=[4, 8], EPOCHS=2, BATCH_SIZE=50,
+        ARCHITECTURE=architecture, HIDDEN_UNITS=[16], CONV_FILTERS=[4, 8], EPOCHS=2, BATCH_SIZE=50, LINE_READER_STEPS=3,
         AUGMENT="light" if architecture == "cnn" else "none", VALIDATION_SIZE=TINY_VALIDATION,
         DATA_DIR=str(mnist_dir), EXPORT_DIR=str(tmp_path / "SavedModel"), LOG_DIR=str(tmp_path / "logs"),
     )

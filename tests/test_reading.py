@@ -334,3 +334,46 @@ def test_a_round_zero_as_wide_as_tall_is_not_cut():
 
         chain = best_chain(mask, line_height=91, read=read, stroke=8)
         assert len(chain) == pieces, whole_digit
+
+
+class Spells:
+    """A stand-in line reader that spells `digits`, each `confidence` sure, whatever line it is shown."""
+
+    def __init__(self, digits, confidence=0.95):
+        self.digits, self.confidence, self.lines = digits, confidence, []
+
+    def read(self, line: np.ndarray) -> list:
+        from digitnet.line_reader import LineDigit
+
+        self.lines.append(line)
+        return [LineDigit(digit, self.confidence, np.eye(10, dtype=np.float32)[digit], (8 * k, 8 * k + 8))
+                for k, digit in enumerate(self.digits)]
+
+
+def with_reader(classifier, reader):
+    classifier.line_reader = reader
+    return classifier
+
+
+def test_the_line_reader_reads_touching_digits_that_cut_pieces_alone_cannot_decide():
+    # the joined rings of the "8 or 00" case above: the line reader's spelling decides, and the pieces that
+    # read best as its digits give the boxes
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    reader = Spells([0, 0])
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="00.png")
+    assert result.ok and result.number == "00", result.refusal
+    assert result.digits[0].box[2] <= result.digits[1].box[0] + 20 and result.digits[0].confidence == 0.95
+    line = reader.lines[0]  # the run, as the reader learnt lines: 20 px tall digits, 4 blank px around
+    assert line.shape[0] == 28 and not line[:4].any() and not line[-4:].any() and line[4:24].any()
+
+
+def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png").refusal
+    for reader in (Spells([0, 0], confidence=reading.RUN_CONFIDENCE - 0.01),  # unsure
+                   Spells([1, 1]),  # pieces that are nothing like a 1 to the classifier
+                   Spells([8])):  # one digit: the glyph is left to the cut search
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
+        assert result.refusal == without and reader.lines

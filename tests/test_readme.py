@@ -21,8 +21,8 @@ README = ROOT / "README.md"
 VENV = ROOT / ".venv"
 
 # Commands run as shown, with these added to make them tiny. Papermill and argparse take the last value given.
-TINY_NOTEBOOK = "-p VALIDATION_SIZE 100 -p EPOCHS 1 -p NEGATIVES 0"
-TINY_TRAIN = "--validation-size 100 --epochs 1 --negatives 0"
+TINY_NOTEBOOK = "-p VALIDATION_SIZE 100 -p EPOCHS 1 -p NEGATIVES 0 -p LINE_READER_STEPS 3"
+TINY_TRAIN = "--validation-size 100 --epochs 1 --negatives 0 --line-reader-steps 3"
 # Commands not run here, and why.
 NOT_RUN = {
     "make run": "the same target runs below with README's cnn TRAIN_PARAMS (on tiny data): one run fits, two do not",

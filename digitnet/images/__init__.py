@@ -37,15 +37,17 @@ from digitnet.images.analysis import Analysis, analyse
 from digitnet.images.background import POLARITIES
 from digitnet.images.fit import (
     CANVAS_SIZE,
+    DETAIL_SIDE,
     FIT_SIZE,
     center_by_mass,
     extract_digit,
     fit_into_box,
+    fit_to_height,
     scale_to_unit,
     stroke_width,
     thicken_strokes,
 )
-from digitnet.images.ink import find_ink_levels
+from digitnet.images.ink import crop_box, find_ink_levels
 from digitnet.images.opening import (
     MAX_FILE_BYTES,
     MAX_PIXELS,
@@ -59,8 +61,8 @@ from digitnet.images.segment import digit_mask
 
 __all__ = [
     "Analysis", "analyse", "back_half", "CANVAS_SIZE", "FIT_SIZE", "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES",
-    "PreparedImage", "center_by_mass",
-    "fit_into_box", "flatten_image", "naive_resize_and_invert", "open_image", "prepare_image", "prepare_images",
+    "PreparedImage", "center_by_mass", "fit_into_box", "flatten_image", "line_pixels", "naive_resize_and_invert",
+    "open_image", "prepare_image", "prepare_images",
     "preparation_steps", "stroke_width", "thicken_strokes",
 ]
 
@@ -156,6 +158,31 @@ def back_half(found: Analysis, mask: np.ndarray) -> dict | None:
     centred = center_by_mass(fitted)
     return {"digit": digit, "thickened": thickened, "fitted": fitted, "centred": centred,
             "pixels": scale_to_unit(centred)}
+
+
+def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE,
+                margin: int = 4) -> np.ndarray | None:
+    """A run of touching digits (working pixels `mask`, bool [h, w]) prepared as one line for
+    `digitnet.line_reader`: cut out as `back_half` cuts a digit (at enough detail for the run's height), strokes
+    brought to MNIST's width for a `height`-px line, scaled to that height and framed by `margin` blank pixels.
+
+    Returns:
+        float32 [height + 2 * margin, columns] in [0, 1] (the run's ink spans columns margin .. columns -
+        margin), or None when the mask holds no ink at detail resolution.
+    """
+    levels = find_ink_levels(found.ink, mask, found.weak)
+    top, bottom, left, right = crop_box(mask)
+    # as much detail per line height as a digit gets for its long side
+    detail_side = round(DETAIL_SIDE * max(1.0, (right - left) / max(bottom - top, 1)))
+    run = extract_digit(found.image, found.factor, found.background, levels, mask, detail_side)
+    if not run.any():
+        return None
+    rows = np.flatnonzero((run > 0.05 * float(run.max())).any(axis=1))
+    # thicken_strokes judges a stroke against the fitted digit's long side: here the line's height
+    run = thicken_strokes(run, fit_size=max(1, round(height * max(run.shape) / (rows[-1] + 1 - rows[0]))))
+    fitted = fit_to_height(run, height)
+    line = np.pad(fitted / float(fitted.max()), margin)
+    return np.clip(line, 0.0, 1.0).astype(np.float32)
 
 
 def prepare_images(paths: Iterable[str | os.PathLike]) -> list[PreparedImage | DigitnetError]:

@@ -35,10 +35,11 @@ def extract_digit(
     background: Background,
     levels: InkLevels,
     mask: np.ndarray,
+    detail_side: int = DETAIL_SIDE,
 ) -> np.ndarray:
     """The digit's region cut from the flattened full-resolution image, as a soft ink map.
 
-    The region is reduced (box averaging) so that the digit's long side is ``DETAIL_SIDE`` to twice that when
+    The region is reduced (box averaging) so that the digit's long side is `detail_side` to twice that when
     the image has that much resolution, so a small digit on a large canvas is not limited to the working
     copy's resolution. Ink is measured against the same background and levels as in the working copy and
     kept only near the digit's mask (which drops specks and other marks).
@@ -60,7 +61,7 @@ def extract_digit(
     width, height = image.size
     box = (left * factor, top * factor, min(width, right * factor), min(height, bottom * factor))
     digit_side = max(box[2] - box[0], box[3] - box[1])
-    step = max(1, digit_side // DETAIL_SIDE)
+    step = max(1, digit_side // detail_side)
     region = image.crop(box)
     if step > 1:
         region = region.reduce(step)
@@ -142,6 +143,17 @@ def fit_into_box(digit: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     fitted = Image.fromarray(cropped, mode="F").resize(new_size, resample)
+    return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, None)
+
+
+def fit_to_height(run: np.ndarray, height: int = FIT_SIZE) -> np.ndarray:
+    """Crop a run of digits (float32 [h, w] >= 0, not all zero) to its ink and resize it so that it is
+    `height` px tall, aspect ratio kept: a line of digits at MNIST's digit size. float32 [height, columns]."""
+    top, bottom, left, right = crop_box(run > 0.05 * float(run.max()))
+    cropped = np.ascontiguousarray(run[top:bottom, left:right], dtype=np.float32)
+    scale = height / cropped.shape[0]
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    fitted = Image.fromarray(cropped, mode="F").resize((max(1, round(cropped.shape[1] * scale)), height), resample)
     return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, None)
 
 

@@ -1,0 +1,89 @@
+"""The touching-digit line reader: composed training lines, CTC spelling, training, saving and loading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic import synthetic_digits
+
+from digitnet import line_reader
+from digitnet.errors import DigitnetError
+from digitnet.line_reader import BLANK, FRAME_WIDTH, LINE_HEIGHT, LineReader, spell
+
+
+@pytest.fixture(scope="module")
+def crops():
+    images, labels = synthetic_digits(200, seed=3)
+    return line_reader.digit_crops(images), labels
+
+
+def test_a_composed_line_holds_its_digits_touching_or_apart(crops):
+    digit_crops, labels = crops
+    widths = {}
+    for touching in (True, False):
+        rng = np.random.default_rng(0)  # the same digits both times
+        line, digits = line_reader.compose_line(digit_crops, labels, rng, 4, touching)
+        assert line.shape[0] == LINE_HEIGHT and line.dtype == np.float32 and 0 < line.max() <= 1
+        assert len(digits) == 4 and set(digits) <= set(range(10))
+        widths[touching] = line.shape[1]
+    assert widths[True] < widths[False]  # overlapping neighbours take less room than gaps
+
+
+def test_a_batch_is_padded_to_whole_frames_and_shape_lines_spell_nothing(crops):
+    digit_crops, labels = crops
+    shapes = line_reader.digit_crops(np.full((3, 784), 200, np.uint8))
+    batch = line_reader.training_batch(digit_crops, labels, np.random.default_rng(1), shapes, size=40,
+                                       shape_share=0.5)
+    assert batch["lines"].shape[:2] == (40, LINE_HEIGHT) and batch["lines"].shape[2] % FRAME_WIDTH == 0
+    assert (batch["frames"] * FRAME_WIDTH >= batch["digit_counts"]).all()
+    assert 0 < (batch["digit_counts"] == 0).sum() < 40  # some blank lines, some with digits
+    for digits, count in zip(batch["digits"], batch["digit_counts"], strict=True):
+        assert (digits[:count] > BLANK).all() and (digits[count:] == BLANK).all()
+
+
+def frames(*classes, sure=0.9):
+    """float32 [len(classes), 11]: each frame `sure` of its class (0 = blank, d + 1 = digit d)."""
+    probabilities = np.full((len(classes), 11), (1 - sure) / 10, np.float32)
+    probabilities[np.arange(len(classes)), classes] = sure
+    return probabilities
+
+
+def test_spelling_collapses_repeats_and_drops_blanks():
+    spelled = spell(frames(0, 2, 2, 0, 0, 8, 0, 2, 2, 0))  # "1", blank, "7", blank, "1" again
+    assert [d.digit for d in spelled] == [1, 7, 1]
+    assert [d.columns for d in spelled] == [(4, 12), (20, 24), (28, 36)]
+    assert spelled[0].probabilities.shape == (10,) and abs(spelled[0].probabilities.sum() - 1) < 1e-6
+    assert spell(frames(0, 0, 0)) == []
+
+
+def test_a_double_digit_needs_a_blank_between_its_frames():
+    assert [d.digit for d in spell(frames(1, 1, 0, 1))] == [0, 0]
+    assert [d.digit for d in spell(frames(1, 1, 1))] == [0]
+
+
+def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, crops):
+    images, labels = synthetic_digits(300, seed=4)
+    losses: list[float] = []
+    weights = line_reader.train_line_reader(images, labels, 60, seed=1, on_step=losses.append)
+    assert len(losses) == 60 and np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10])
+    path = line_reader.save_weights(weights, tmp_path)
+    assert path.name == line_reader.WEIGHTS_NAME and not list(tmp_path.glob(".*"))  # written atomically
+    reader = LineReader(path)
+    try:
+        line, _ = line_reader.compose_line(*crops, np.random.default_rng(2), 3, True)
+        spelled = reader.read(line)
+        assert all(0 <= d.digit <= 9 and 0 < d.confidence <= 1 for d in spelled)
+        assert all(a.columns[1] <= b.columns[0] for a, b in zip(spelled, spelled[1:], strict=False))  # left to right
+    finally:
+        reader.close()
+
+
+def test_a_damaged_weights_file_is_one_line_naming_it(tmp_path):
+    damaged = tmp_path / line_reader.WEIGHTS_NAME
+    damaged.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DigitnetError) as error:
+        LineReader(damaged)
+    assert str(damaged) in str(error.value) and "\n" not in str(error.value)
+    np.savez(tmp_path / "partial.npz", **{"conv1/weights": np.zeros((3, 3, 1, 32), np.float32)})
+    with pytest.raises(DigitnetError, match="no conv1/biases"):
+        LineReader(tmp_path / "partial.npz")
