@@ -7,8 +7,10 @@ every 4 columns into a frame, and each frame says which digit (or none, CTC's "b
 Collapsing repeats and dropping blanks spells the digits left to right.
 
 It learns from lines composed of MNIST's own training digits (`compose_line`): 1 to `MAX_TRAINING_DIGITS`
-digits, mostly overlapping their neighbours, sometimes apart, each a little resized and shifted up or down.
-Nothing else trains it. Its weights are saved beside the run's checkpoint (`WEIGHTS_NAME`) and exported
+digits, mostly overlapping their neighbours, sometimes apart, each a little resized and shifted up or down;
+and from lines holding one shape the training code draws that is not a digit (`shape_line`,
+`digitnet.negatives.shapes`), which spell nothing, so a scribble is not spelled as digits. Nothing else
+trains it. Its weights are saved beside the run's checkpoint (`WEIGHTS_NAME`) and exported
 into the version folder's ``assets.extra`` (which serving ignores), so the SavedModel stays a one-digit
 classifier.
 """
