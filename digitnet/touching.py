@@ -109,33 +109,21 @@ def spelled_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.
                   digits: list[int], stroke: float = 2.0) -> list:
     """The pieces of a glyph that read best as `digits`, left to right (another reader's spelling of it).
 
-    Like `best_chain`, over the same candidate cuts, but a chain must have exactly one piece per digit of
+    Like `best_chain`, over the same candidate pieces, but a chain must have exactly one piece per digit of
     `digits`, and a piece counts by the classifier's probability of the digit it must be.
 
     Returns:
         The readings of the chosen pieces, or [] when no chain of len(digits) pieces exists.
     """
-    cuts = [None, *candidate_cuts(mask, line_height), None]
-    last = len(cuts) - 1
-    spans = sorted({(i, j) for i in range(last) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))})
-    pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
-    keep = [k for k, piece in enumerate(pieces) if piece.any()]
-    readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
-    widths = {span: _ink_width(piece) / max(line_height, 1.0) for span, piece in zip(spans, pieces, strict=True)}
-    cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
+    last, readings, fits = _candidate_pieces(mask, line_height, read, stroke, whole=False)
     best: dict[tuple[int, int], tuple[float, list]] = {(0, 0): (1.0, [])}
-    for j in range(1, len(cuts)):
-        for i in range(j):
-            reading = readings.get((i, j))
-            if reading is None:
+    for (i, j), reading in sorted(readings.items(), key=lambda item: item[0][1]):
+        for k in range(len(digits)):
+            if (i, k) not in best:
                 continue
-            for k in range(len(digits)):
-                if (i, k) not in best:
-                    continue
-                score = best[(i, k)][0] * float(reading.probabilities[digits[k]]) * (1.0 - reading.not_digit)
-                score *= _width_fit(widths[(i, j)], reading) * (cut_price[i] if i > 0 else 1.0)
-                if (j, k + 1) not in best or score > best[(j, k + 1)][0]:
-                    best[(j, k + 1)] = (score, [*best[(i, k)][1], reading])
+            score = best[(i, k)][0] * float(reading.probabilities[digits[k]]) * (1.0 - reading.not_digit) * fits[(i, j)]
+            if (j, k + 1) not in best or score > best[(j, k + 1)][0]:
+                best[(j, k + 1)] = (score, [*best[(i, k)][1], reading])
     return best.get((last, len(digits)), (0.0, []))[1]
 
 
@@ -170,6 +158,28 @@ def _width_fit(width: float, reading) -> float:
     return float(np.exp(-TOO_WIDE * max(width - widest, 0.0)))
 
 
+def _candidate_pieces(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
+                      stroke: float, whole: bool) -> tuple[int, dict, dict]:
+    """Every piece between two candidate cuts at most MAX_SPAN apart (and the glyph uncut if `whole`), read in
+    one batch. Returns (index of the glyph's right edge, {(i, j): reading} of the pieces with ink, and
+    {(i, j): the piece's fit}: how well its width suits its digit times the price of the cut on its left)."""
+    cuts = [None, *candidate_cuts(mask, line_height), None]
+    last = len(cuts) - 1
+    spans = {(i, j) for i in range(last) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))}
+    if whole:
+        spans.add((0, last))
+    spans = sorted(spans)
+    pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
+    keep = [k for k, piece in enumerate(pieces) if piece.any()]
+    readings = {span: reading for span, reading in zip([spans[k] for k in keep], read([pieces[k] for k in keep]),
+                                                       strict=True) if reading is not None}
+    cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
+    widths = {span: _ink_width(piece) / max(line_height, 1.0) for span, piece in zip(spans, pieces, strict=True)}
+    fits = {(i, j): _width_fit(widths[(i, j)], reading) * (cut_price[i] if i > 0 else 1.0)
+            for (i, j), reading in readings.items()}
+    return last, readings, fits
+
+
 def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.ndarray]], list],
                stroke: float = 2.0) -> list:
     """The pieces of a glyph, read left to right, that together make the surest digits.
@@ -183,26 +193,13 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
     Returns:
         The readings of the chosen pieces (one: the glyph was left whole).
     """
-    cuts = [None, *candidate_cuts(mask, line_height), None]
-    last = len(cuts) - 1
-    spans = {(i, j) for i in range(last) for j in range(i + 1, min(len(cuts), i + MAX_SPAN + 1))}
-    spans.add((0, last))  # the glyph uncut
-    spans = sorted(spans)
-    pieces = [_between(mask, cuts[i], cuts[j]) for i, j in spans]
-    keep = [k for k, piece in enumerate(pieces) if piece.any()]
-    readings = dict(zip([spans[k] for k in keep], read([pieces[k] for k in keep]), strict=True))
-    widths = {span: _ink_width(piece) / max(line_height, 1.0) for span, piece in zip(spans, pieces, strict=True)}
-    cut_price = [CUT_PRICE * np.exp(-_crossed(mask, path) / (STROKES_CROSSED * max(stroke, 1.0))) for path in cuts]
+    last, readings, fits = _candidate_pieces(mask, line_height, read, stroke, whole=True)
     best: dict[int, tuple[float, list]] = {0: (1.0, [])}
-    for j in range(1, len(cuts)):
-        for i in range(j):
-            reading = readings.get((i, j))
-            if reading is None or i not in best:
-                continue
-            score = best[i][0] * (reading.score if reading.is_digit else NOT_DIGIT_SCORE * reading.score)
-            score *= _width_fit(widths[(i, j)], reading)
-            score *= cut_price[i] if i > 0 else 1.0
-            if j not in best or score > best[j][0]:
-                best[j] = (score, [*best[i][1], reading])
+    for (i, j), reading in sorted(readings.items(), key=lambda item: item[0][1]):
+        if i not in best:
+            continue
+        score = best[i][0] * (reading.score if reading.is_digit else NOT_DIGIT_SCORE * reading.score) * fits[(i, j)]
+        if j not in best or score > best[j][0]:
+            best[j] = (score, [*best[i][1], reading])
     return best.get(last, (0.0, []))[1]
 

@@ -7,6 +7,7 @@ anti-aliased) and placed in 28x28 so that the centre of mass of the pixel intens
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -124,11 +125,21 @@ def thicken_strokes(digit: np.ndarray, fit_size: int = FIT_SIZE) -> np.ndarray:
     return np.maximum(padded, grown)
 
 
+def _cropped_and_resized(image: np.ndarray, scale_for: Callable[[int, int], float]) -> np.ndarray:
+    """Crop to the ink (above 5% of the peak) and resize by ``scale_for(height, width)``, aspect ratio kept:
+    area averaging (BOX) when shrinking, as MNIST's anti-aliased normalisation; bilinear when enlarging."""
+    top, bottom, left, right = crop_box(image > 0.05 * float(image.max()))
+    cropped = np.ascontiguousarray(image[top:bottom, left:right], dtype=np.float32)
+    height, width = cropped.shape
+    scale = scale_for(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    resized = Image.fromarray(cropped, mode="F").resize(new_size, resample)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, None)
+
+
 def fit_into_box(digit: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
     """Crop to the ink and resize so the longest side is ``size`` px, aspect ratio kept, anti-aliased.
-
-    Area averaging (BOX) when shrinking, as MNIST's anti-aliased normalisation; bilinear when enlarging a
-    digit that is smaller than the box.
 
     Args:
         digit: float32 [h, w] >= 0 (not all zero).
@@ -136,25 +147,13 @@ def fit_into_box(digit: np.ndarray, size: int = FIT_SIZE) -> np.ndarray:
     Returns:
         float32 [rows, columns], max(rows, columns) == size.
     """
-    top, bottom, left, right = crop_box(digit > 0.05 * float(digit.max()))
-    cropped = np.ascontiguousarray(digit[top:bottom, left:right], dtype=np.float32)
-    height, width = cropped.shape
-    scale = size / max(height, width)
-    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    fitted = Image.fromarray(cropped, mode="F").resize(new_size, resample)
-    return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, None)
+    return _cropped_and_resized(digit, lambda height, width: size / max(height, width))
 
 
 def fit_to_height(run: np.ndarray, height: int = FIT_SIZE) -> np.ndarray:
     """Crop a run of digits (float32 [h, w] >= 0, not all zero) to its ink and resize it so that it is
     `height` px tall, aspect ratio kept: a line of digits at MNIST's digit size. float32 [height, columns]."""
-    top, bottom, left, right = crop_box(run > 0.05 * float(run.max()))
-    cropped = np.ascontiguousarray(run[top:bottom, left:right], dtype=np.float32)
-    scale = height / cropped.shape[0]
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    fitted = Image.fromarray(cropped, mode="F").resize((max(1, round(cropped.shape[1] * scale)), height), resample)
-    return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, None)
+    return _cropped_and_resized(run, lambda rows, columns: height / rows)
 
 
 def center_by_mass(fitted: np.ndarray, canvas_size: int = CANVAS_SIZE) -> np.ndarray:
