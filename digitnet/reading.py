@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from digitnet.errors import DigitnetError
-from digitnet.images import CANVAS_SIZE, analyse, back_half, display_copy, line_pixels, name_of
+from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, line_pixels, name_of
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
 from digitnet.touching import best_chain, spelled_chain
@@ -67,6 +67,10 @@ RUN_PIECE_FLOOR = 0.05
 # upper-right parts, which read as a "6" and a "9". On two development draws 0.6 refused 4 more of the
 # not-one-digit images and changed no other figure by more than one image; 0.75 also lost touching numbers.
 PIECE_HEIGHT = 0.6
+# The cut search reads many candidate pieces of a glyph: cut out at 40 px instead of 64 they are read about 5 ms
+# sooner on a 6-digit photo. On two development draws this read 1 fewer touching number of 600, 10 fewer wrong,
+# and refused 3 more not-one-digit images; single digits and numbers with gaps read the same.
+PIECE_DETAIL_SIDE = 40
 
 
 @dataclass
@@ -164,9 +168,10 @@ class Reading:
         return f"{self.source}: {self.number} (digits {' '.join(self.number)}, lowest confidence {lowest:.1%})"
 
 
-def _classify(classifier, found, masks: list[np.ndarray]) -> list[DigitReading | None]:
-    """Prepare and classify several glyph masks in one model call (None where a mask holds no ink)."""
-    prepared = [back_half(found, mask) for mask in masks]
+def _classify(classifier, found, masks: list[np.ndarray], detail_side: int = DETAIL_SIDE) -> list[DigitReading | None]:
+    """Prepare (at `detail_side`, see `back_half`) and classify several glyph masks in one model call (None
+    where a mask holds no ink)."""
+    prepared = [back_half(found, mask, detail_side) for mask in masks]
     pixels = [item["pixels"] for item in prepared if item is not None]
     outputs = classifier.run(np.stack(pixels)) if pixels else {}
     readings, index = [], 0
@@ -201,7 +206,8 @@ def _piece_reader(classifier, found, mask: np.ndarray):
 
     def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
         new = {piece.tobytes(): piece for piece in pieces if piece.tobytes() not in known}
-        known.update(zip(new, _classify(classifier, found, _placed(list(new.values()), mask)), strict=True))
+        readings = _classify(classifier, found, _placed(list(new.values()), mask), PIECE_DETAIL_SIDE)
+        known.update(zip(new, readings, strict=True))
         return [known[piece.tobytes()] for piece in pieces]
 
     return read

@@ -143,14 +143,15 @@ def preparation_steps(
             **steps}
 
 
-def back_half(found: Analysis, mask: np.ndarray) -> dict | None:
-    """The back half of the recipe for the digit whose working pixels are `mask` (bool [h, w]).
+def back_half(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE) -> dict | None:
+    """The back half of the recipe for the digit whose working pixels are `mask` (bool [h, w]), cut out with
+    its long side at `detail_side` px or more (`extract_digit`).
 
     Returns a dict (digit, thickened, fitted, centred, pixels; see `preparation_steps`), or None when the
     mask holds no ink at detail resolution.
     """
     levels = find_ink_levels(found.ink, mask, found.weak)
-    digit = extract_digit(found.image, found.factor, found.background, levels, mask)
+    digit = extract_digit(found.image, found.factor, found.background, levels, mask, detail_side)
     if not digit.any():
         return None
     thickened = thicken_strokes(digit)
