@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # only for annotations: loading a model for prediction need n
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
 OUTPUT_KEYS = ("probabilities", "classes")  # always there; "not_digit" too when the network has that class
-CHECKPOINT_PREFIX = "best"  # the Saver checkpoint inside a run's checkpoints folder
+CHECKPOINT_PREFIX = NetworkSpec.CHECKPOINT_PREFIX
 
 
 def build_serving_graph(network: NetworkSpec):

@@ -1,18 +1,21 @@
-"""Read a run of touching digits at once: a small convolutional network with a CTC output.
+"""Read a run of touching digits at once: the digit network slid along the line, with a CTC output.
 
 The digit classifier reads one digit at a time, so digits that touch must first be cut apart, and when they
 interlock no cut gives two clean digits ("18" reads as one sure 8). This reader looks at the whole run
-instead, as a line of text is read: the run is scaled to MNIST's 20-pixel digit height, convolutions turn
-every 4 columns into a frame, and each frame says which digit (or none, CTC's "blank") it is looking at.
-Collapsing repeats and dropping blanks spells the digits left to right.
+instead, as a line of text is read: the run is scaled to MNIST's 20-pixel digit height and every 4 columns
+become a frame. Each frame gets what the digit network's layers make of the 28x28 square centred on it (its
+convolutions run along the line, its hidden layer slides over their feature map), and a small layer over
+neighbouring frames says which digit (or none, CTC's "blank") the frame is looking at. Collapsing repeats and
+dropping blanks spells the digits left to right.
 
-It learns from lines composed of MNIST's own training digits (`compose_line`): 1 to `MAX_TRAINING_DIGITS`
-digits, mostly overlapping their neighbours, sometimes apart, each a little resized and shifted up or down;
-and from lines holding one shape the training code draws that is not a digit (`shape_line`,
-`digitnet.negatives.shapes`), which spell nothing, so a scribble is not spelled as digits. Nothing else
-trains it. Its weights are saved beside the run's checkpoint (`WEIGHTS_NAME`) and exported
-into the version folder's ``assets.extra`` (which serving ignores), so the SavedModel stays a one-digit
-classifier.
+It starts from the run's own digit network (`digit_network_weights`; when that network has the default
+shape), so it begins with what that network learnt about digits, and then learns, all its layers, from lines
+composed of MNIST's own training digits (`compose_line`): 1 to `MAX_TRAINING_DIGITS` digits, mostly
+overlapping their neighbours, sometimes apart, each a little resized and shifted up or down; and from lines
+holding one shape the training code draws that is not a digit (`shape_line`, `digitnet.negatives.shapes`),
+which spell nothing, so a scribble is not spelled as digits. Nothing else trains it. Its weights are saved
+beside the run's checkpoint (`WEIGHTS_NAME`) and exported into the version folder's ``assets.extra`` (which
+serving ignores), so the SavedModel stays a one-digit classifier.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from tqdm.auto import tqdm
 
 from digitnet import negatives
 from digitnet._tf import session_config, tf, tf1
+from digitnet.config import NetworkSpec
 from digitnet.errors import DigitnetError
 from digitnet.files import atomic_write
 
@@ -125,48 +129,90 @@ def training_batch(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.G
 
 # ------------------------------------------------------------------------------------------------- graph
 
-# (name, shape) of every weight, in the order they are made; biases are named "<layer>/biases".
-CHANNELS = (32, 64, 96)
-COLUMN_UNITS = 256
-LAYERS = (("conv1", (3, 3, 1, CHANNELS[0])), ("conv2", (3, 3, CHANNELS[0], CHANNELS[1])),
-          ("conv3", (3, 3, CHANNELS[1], CHANNELS[2])), ("column", (7 * CHANNELS[2], COLUMN_UNITS)),
-          ("context", (3, COLUMN_UNITS, COLUMN_UNITS)), ("frame_logits", (COLUMN_UNITS, CLASSES)))
+# (name, shape) of every weight, in the order they are made; biases are named "<layer>/biases". The first four
+# are the default digit network's layers (`digitnet.graph.cnn_inference`: two 5x5 convolution blocks, a hidden
+# layer of 128 over the 7x7x32 feature map, 11 outputs), which the reader starts from (`digit_network_weights`).
+DIGIT_CLASSES = 11  # the digit network's outputs: ten digits and "not a digit"
+WINDOW_UNITS = 128
+CONTEXT_UNITS = 256
+LAYERS = (("conv1", (5, 5, 1, 16)), ("conv2", (5, 5, 16, 32)), ("window", (7, 7, 32, WINDOW_UNITS)),
+          ("digit_logits", (WINDOW_UNITS, DIGIT_CLASSES)),
+          ("context", (3, WINDOW_UNITS + DIGIT_CLASSES, CONTEXT_UNITS)), ("frame_logits", (CONTEXT_UNITS, CLASSES)))
+# the digit network's variable scope for each layer it shares with the reader
+DIGIT_NETWORK_LAYERS = {"conv1": "conv1", "conv2": "conv2", "window": "hidden1", "digit_logits": "softmax_linear"}
+
+
+def digit_network_weights(checkpoint_prefix: str | Path) -> dict[str, np.ndarray] | None:
+    """The reader's first four layers taken from a digit network's checkpoint, when it has their shapes.
+
+    The hidden layer's weights (float32 [7 * 7 * 32, 128], over the flattened feature map) become a 7x7
+    convolution (float32 [7, 7, 32, 128]): the same layer, slid along the line. Returns None when the
+    checkpoint is not the default network's shape (another architecture), and the reader starts afresh.
+    """
+    try:
+        saved = tf.train.load_checkpoint(str(checkpoint_prefix))
+        shapes = saved.get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError):
+        return None
+    if any(name.startswith("hidden2/") for name in shapes):
+        return None  # a second hidden layer: the digit logits are not over the first one
+    weights = {}
+    for name, shape in LAYERS:
+        scope = DIGIT_NETWORK_LAYERS.get(name)
+        if scope is None:
+            continue
+        stored_shape = [int(np.prod(shape[:-1])), shape[-1]] if name == "window" else list(shape)
+        for part, part_shape in (("weights", stored_shape), ("biases", [shape[-1]])):
+            if shapes.get(f"{scope}/{part}") != part_shape:
+                return None
+            weights[f"{name}/{part}"] = saved.get_tensor(f"{scope}/{part}").reshape(shape if part == "weights"
+                                                                                     else part_shape)
+    return weights
 
 
 def _parameters(weights: dict[str, np.ndarray] | None, seed: int | None) -> dict:
-    """Variables for every layer: He-initialised (seeded), or holding `weights` (a saved reader's)."""
+    """Variables for every layer, holding `weights` where it has the layer (a saved reader's, or the digit
+    network's first layers), else He-initialised (seeded)."""
+    weights = weights or {}
     made = {}
     for index, (name, shape) in enumerate(LAYERS):
         with tf1.variable_scope(name):
             fan_in = int(np.prod(shape[:-1]))
-            if weights is None:
+            if f"{name}/weights" in weights:
+                initial, bias = weights[f"{name}/weights"], weights[f"{name}/biases"]
+            else:
                 initial = tf1.truncated_normal(shape, stddev=np.sqrt(2.0 / fan_in),
                                                seed=None if seed is None else seed + index)
                 bias = tf.zeros([shape[-1]])
-            else:
-                initial, bias = weights[f"{name}/weights"], weights[f"{name}/biases"]
             made[name] = (tf1.Variable(initial, name="weights"), tf1.Variable(bias, name="biases"))
     return made
 
 
 def line_inference(lines, parameters: dict):
-    """float32 [batch, 28, width, 1] lines (width a multiple of 4) -> logits float32 [batch, width / 4, 11]."""
+    """float32 [batch, 28, width, 1] lines (width a multiple of 4) -> (logits float32 [batch, width / 4, 11],
+    the digit network's probabilities for the square centred on each frame, float32 [batch, width / 4, 11]).
+
+    The digit network's two convolution blocks run along the whole line; its hidden layer, a 7x7 window of
+    their feature map, is slid along it, so each frame (4 columns) sees the 28x28 square centred on it as the
+    digit network would see a digit, and also gets that network's 11 probabilities. A convolution over 3
+    neighbouring frames then says which digit, or none, each frame is looking at.
+    """
     feature_map = lines
-    for name in ("conv1", "conv2", "conv3"):
+    for name in ("conv1", "conv2"):
         weights, biases = parameters[name]
         feature_map = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(feature_map, weights, 1, "SAME"), biases))
-        if name != "conv3":
-            feature_map = tf.nn.max_pool2d(feature_map, 2, 2, "SAME")
-    # [batch, 7, frames, channels] -> one feature vector per frame (a 4-column strip of the whole height)
-    batch, frames = tf.shape(feature_map)[0], tf.shape(feature_map)[2]
-    channels = int(parameters["conv3"][0].shape[-1])
-    columns = tf.reshape(tf.transpose(feature_map, [0, 2, 1, 3]), [batch, frames, 7 * channels])
-    weights, biases = parameters["column"]
-    columns = tf.nn.relu(tf.einsum("bfc,cd->bfd", columns, weights) + biases)
-    weights, biases = parameters["context"]  # each frame also sees its neighbours
-    columns = tf.nn.relu(tf.nn.bias_add(tf.nn.conv1d(columns, weights, 1, "SAME"), biases))
+        feature_map = tf.nn.max_pool2d(feature_map, 2, 2, "SAME")
+    # [batch, 7, frames, 32] -> pad 3 frames each side so the 7-wide window is centred on each frame
+    feature_map = tf.pad(feature_map, [[0, 0], [0, 0], [3, 3], [0, 0]])
+    weights, biases = parameters["window"]
+    window = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(feature_map, weights, 1, "VALID"), biases))[:, 0]
+    weights, biases = parameters["digit_logits"]
+    digit_probabilities = tf.nn.softmax(tf.einsum("bfc,cd->bfd", window, weights) + biases)
+    frames = tf.concat([window, digit_probabilities], axis=-1)  # [batch, frames, 128 + 11]
+    weights, biases = parameters["context"]
+    frames = tf.nn.relu(tf.nn.bias_add(tf.nn.conv1d(frames, weights, 1, "SAME"), biases))
     weights, biases = parameters["frame_logits"]
-    return tf.einsum("bfc,cd->bfd", columns, weights) + biases
+    return tf.einsum("bfc,cd->bfd", frames, weights) + biases, digit_probabilities
 
 
 @dataclass
@@ -176,6 +222,7 @@ class ReaderGraph:
     graph: object
     lines: object  # float32 [batch, 28, width, 1] placeholder
     probabilities: object  # float32 [batch, frames, 11]
+    window_digits: object  # float32 [batch, frames, 11], the digit network's layers on the square at each frame
     parameters: dict
     frames: object = None
     digits: object = None
@@ -185,17 +232,18 @@ class ReaderGraph:
 
 
 def build_reader_graph(weights: dict[str, np.ndarray] | None = None, seed: int | None = None,
-                       learning_rate: float = 1e-3) -> ReaderGraph:
-    """A fresh graph with the reader: for training (no `weights`), or holding a saved reader's `weights`."""
+                       learning_rate: float = 1e-3, training: bool = False) -> ReaderGraph:
+    """A fresh graph with the reader holding `weights` where given (see `_parameters`), with the loss and
+    training op when `training`."""
     graph = tf.Graph()
     with graph.as_default():
         if seed is not None:
             tf1.set_random_seed(seed)
         lines = tf1.placeholder(tf.float32, [None, LINE_HEIGHT, None, 1], name="lines")
         parameters = _parameters(weights, seed)
-        logits = line_inference(lines, parameters)
-        reader = ReaderGraph(graph, lines, tf.nn.softmax(logits), parameters)
-        if weights is None:
+        logits, window_digits = line_inference(lines, parameters)
+        reader = ReaderGraph(graph, lines, tf.nn.softmax(logits), window_digits, parameters)
+        if training:
             reader.frames = tf1.placeholder(tf.int32, [None], name="frames")
             reader.digits = tf1.placeholder(tf.int32, [None, None], name="digits")
             reader.digit_counts = tf1.placeholder(tf.int32, [None], name="digit_counts")
@@ -206,18 +254,19 @@ def build_reader_graph(weights: dict[str, np.ndarray] | None = None, seed: int |
 
 
 def train_line_reader(images: np.ndarray, labels: np.ndarray, steps: int, seed: int = 0,
-                      on_step=None) -> dict[str, np.ndarray]:
+                      on_step=None, start: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Train a reader for `steps` batches of lines composed from MNIST training digits.
 
     Args:
         images: uint8 [n, 784] training digits; labels: int [n].
         on_step: called with each step's loss (e.g. a progress bar's update).
+        start: weights to start from (`digit_network_weights`); the other layers start afresh.
     Returns:
         The weights, name -> float32 array (see `save_weights`).
     """
     crops, rng = digit_crops(images), np.random.default_rng(seed)
     shapes = digit_crops(negatives.shapes(SHAPE_POOL, rng))
-    reader = build_reader_graph(seed=seed)
+    reader = build_reader_graph(start, seed=seed, training=True)
     with tf1.Session(graph=reader.graph, config=session_config()) as session:
         session.run(tf1.variables_initializer(reader.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)))
         for _ in range(steps):
@@ -232,8 +281,9 @@ def train_line_reader(images: np.ndarray, labels: np.ndarray, steps: int, seed: 
 
 def train_for_run(images: np.ndarray, labels: np.ndarray, steps: int, seed: int, checkpoint_dir: str | Path,
                   progress: bool = True) -> Path | None:
-    """Train the reader on a run's digit rows (labels 0-9; the 'not a digit' rows are left out) and save it
-    beside the run's checkpoint, where the export finds it. Returns the weights' path (None for 0 steps)."""
+    """Train the reader on a run's digit rows (labels 0-9; the 'not a digit' rows are left out), starting from
+    the run's digit network when it has the default shape, and save it beside the run's checkpoint, where the
+    export finds it. Returns the weights' path (None for 0 steps)."""
     if steps == 0:
         return None
     digits = labels < 10
@@ -242,7 +292,8 @@ def train_for_run(images: np.ndarray, labels: np.ndarray, steps: int, seed: int,
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
-        weights = train_line_reader(images[digits], labels[digits], steps, seed, advance)
+        start = digit_network_weights(Path(checkpoint_dir) / NetworkSpec.CHECKPOINT_PREFIX)
+        weights = train_line_reader(images[digits], labels[digits], steps, seed, advance, start)
     return save_weights(weights, checkpoint_dir)
 
 
@@ -297,10 +348,13 @@ class LineReader:
         try:
             with np.load(weights_path) as saved:
                 weights = {name: saved[name] for name in saved.files}
-            missing = [f"{name}/{part}" for name, _ in LAYERS for part in ("weights", "biases")
-                       if f"{name}/{part}" not in weights]
-            if missing:
-                raise ValueError(f"no {missing[0]}")
+            for name, shape in LAYERS:
+                for part, part_shape in (("weights", shape), ("biases", shape[-1:])):
+                    if f"{name}/{part}" not in weights:
+                        raise ValueError(f"no {name}/{part}")
+                    if weights[f"{name}/{part}"].shape != part_shape:  # e.g. a reader from an older digitnet
+                        raise ValueError(f"{name}/{part} is {list(weights[f'{name}/{part}'].shape)}, this "
+                                         f"digitnet's reader has {list(part_shape)}: train the model again")
         except (OSError, ValueError, zipfile.BadZipFile) as error:
             raise DigitnetError(f"{weights_path}: cannot load the touching-digit reader ({error})") from None
         self.path = Path(weights_path)

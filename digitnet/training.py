@@ -274,7 +274,7 @@ def train(
     checkpoint_dir = run_dir / "checkpoints"
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     model.network.save(checkpoint_dir)  # with it, the checkpoint can be exported on its own
-    checkpoint_prefix = str(checkpoint_dir / "best")
+    checkpoint_prefix = str(checkpoint_dir / NetworkSpec.CHECKPOINT_PREFIX)
     rng = np.random.default_rng(config.seed)
     steps_per_epoch = config.steps_per_epoch(len(train_split))
 

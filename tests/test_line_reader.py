@@ -84,6 +84,65 @@ def test_a_damaged_weights_file_is_one_line_naming_it(tmp_path):
     with pytest.raises(DigitnetError) as error:
         LineReader(damaged)
     assert str(damaged) in str(error.value) and "\n" not in str(error.value)
-    np.savez(tmp_path / "partial.npz", **{"conv1/weights": np.zeros((3, 3, 1, 32), np.float32)})
+    np.savez(tmp_path / "partial.npz", **{"conv1/weights": np.zeros((5, 5, 1, 16), np.float32)})
     with pytest.raises(DigitnetError, match="no conv1/biases"):
         LineReader(tmp_path / "partial.npz")
+
+
+def _digit_network_checkpoint(folder, network):
+    """A digit network of `network`'s shape with random weights, saved as a run saves its best checkpoint:
+    returns (checkpoint prefix, its probabilities float32 [n, outputs] for `images` float32 [n, 784])."""
+    from digitnet import graph as dg
+    from digitnet._tf import tf, tf1
+
+    images = np.random.default_rng(5).random((3, 784)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        probabilities = tf.nn.softmax(dg.inference(tf.constant(images), network, seed=7))
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            prefix = tf1.train.Saver().save(session, str(folder / "best"))
+            return prefix, images, session.run(probabilities)
+
+
+def test_the_reader_starts_from_the_digit_network_slid_along_the_line(tmp_path):
+    from digitnet._tf import tf1
+    from digitnet.config import NetworkSpec
+
+    network = NetworkSpec(architecture="cnn", hidden_units=(128,), conv_filters=(16, 32), kernel_size=5, outputs=11)
+    prefix, images, expected = _digit_network_checkpoint(tmp_path, network)
+    start = line_reader.digit_network_weights(prefix)
+    assert start is not None and start["window/weights"].shape == (7, 7, 32, 128)
+    reader = line_reader.build_reader_graph(start, seed=0)
+    with tf1.Session(graph=reader.graph) as session:
+        session.run(tf1.variables_initializer(reader.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)))
+        # a line exactly one digit wide: its middle frame's window is that 28x28 square, as the network saw it
+        window_digits = session.run(reader.window_digits, {reader.lines: images.reshape(3, 28, 28, 1)})
+    assert window_digits.shape == (3, 7, 11)
+    np.testing.assert_allclose(window_digits[:, 3], expected, atol=1e-5)
+    assert not np.allclose(window_digits[:, 0], expected, atol=1e-3)  # other frames see shifted squares
+
+
+def test_a_digit_network_of_another_shape_is_not_a_start(tmp_path):
+    from digitnet.config import NetworkSpec
+
+    for index, network in enumerate([
+        NetworkSpec(architecture="mlp", hidden_units=(64,), outputs=11),
+        NetworkSpec(architecture="cnn", hidden_units=(128,), conv_filters=(8, 16), kernel_size=5, outputs=11),
+        NetworkSpec(architecture="cnn", hidden_units=(128, 64), conv_filters=(16, 32), kernel_size=5, outputs=11),
+    ]):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        prefix, _, _ = _digit_network_checkpoint(folder, network)
+        assert line_reader.digit_network_weights(prefix) is None
+    assert line_reader.digit_network_weights(tmp_path / "missing" / "best") is None
+
+
+def test_a_reader_of_another_shape_is_refused_in_one_line(tmp_path):
+    weights = line_reader.train_line_reader(*synthetic_digits(50, seed=6), 1, seed=0)
+    weights["conv1/weights"] = np.zeros((3, 3, 1, 32), np.float32)  # as an older digitnet's reader
+    path = line_reader.save_weights(weights, tmp_path)
+    with pytest.raises(DigitnetError) as error:
+        LineReader(path)
+    assert str(path) in str(error.value) and "train the model again" in str(error.value)
+    assert "\n" not in str(error.value)
