@@ -69,8 +69,8 @@ RUN_PIECE_FLOOR = 0.05
 PIECE_HEIGHT = 0.6
 # In a number the cut search reads many candidate pieces of a glyph: cut out at 40 px instead of 64 they are read
 # about 5 ms sooner on a 6-digit photo. On two development draws (40 px for every cut) this read 1 fewer touching
-# number of 600, 10 fewer wrong, and refused 3 more not-one-digit images. A glyph cut with no sure digit beside
-# it keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
+# number of 600, 10 fewer wrong, and refused 3 more not-one-digit images. A glyph alone that is not wider than a
+# digit keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
 PIECE_DETAIL_SIDE = 40
 
 
@@ -304,7 +304,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         pieces, plausible = [], []
         cut_lone = wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height)
         read = _piece_reader(classifier, found, glyph.mask,
-                             PIECE_DETAIL_SIDE if in_number or rather_wide else DETAIL_SIDE)
+                             PIECE_DETAIL_SIDE if in_number or rather_wide or wide_for_digit else DETAIL_SIDE)
         run = _read_run(classifier, found, glyph.mask, read) if in_number or rather_wide or cut_lone else []
         if run:
             pieces = run
