@@ -377,3 +377,23 @@ def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
                    Spells([8])):  # one digit: the glyph is left to the cut search
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
         assert result.refusal == without and reader.lines
+
+
+def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
+    # three joined rings, which this classifier reads as 0s when cut apart; a reader that spells "010"
+    image = rings([(40, 40, 140, 260), (160, 40, 260, 260), (280, 40, 380, 260)])
+    for left, right in ((135, 165), (255, 285)):
+        ImageDraw.Draw(image).line([(left, 150), (right, 150)], fill=0, width=12)
+    sure = reading.WEAK_PIECE_CONFIDENCE + 0.05
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 1, 0], sure)), image, "010.png")
+    assert result.ok and result.number == "010", result.refusal  # one piece is nothing like a 1: allowed
+    without = reading.read_image(Holes(ring_confidence=0.9), image, name="010.png")
+    for reader in (Spells([0, 1, 0], confidence=reading.WEAK_PIECE_CONFIDENCE - 0.05),  # less sure: not allowed
+                   Spells([1, 1, 0], confidence=sure)):  # two pieces unlike their digits
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="010.png")
+        assert (result.number, result.refusal) == (without.number, without.refusal) and reader.lines
+    # two joined rings spelled "01": too short a run for a piece unlike its digit
+    pair = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(pair).line([(195, 150), (225, 150)], fill=0, width=12)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 1], sure)), pair, "01.png")
+    assert result.number != "01"
