@@ -397,3 +397,26 @@ def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
     ImageDraw.Draw(pair).line([(195, 150), (225, 150)], fill=0, width=12)
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 1], sure)), pair, "01.png")
     assert result.number != "01"
+
+
+class NoEights(Holes):
+    """Holes, but two holes are surely not a digit: two narrow 0s written close read as no digit at all."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        results = super().run(pixels)
+        eights = results["classes"] == 8
+        results["not_digit"] = np.where(eights, 0.95, results["not_digit"]).astype(np.float32)
+        return results
+
+
+def test_a_narrow_mark_that_is_no_digit_is_read_as_two_only_when_reader_and_pieces_are_sure():
+    # two narrow rings joined, narrower than tall (so never cut on its own): not a digit as a whole
+    image = rings([(130, 75, 200, 225), (215, 75, 285, 225)], width=10)
+    ImageDraw.Draw(image).line([(195, 150), (220, 150)], fill=0, width=10)
+    sure = reading.NARROW_RUN_CONFIDENCE + 0.02
+    result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
+    assert result.ok and result.number == "00", result.refusal
+    for reader in (Spells([0, 0], confidence=reading.NARROW_RUN_CONFIDENCE - 0.05),  # sure enough for a wide run
+                   Spells([1, 0], confidence=sure)):  # a piece unlike its digit
+        result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
+        assert not result.ok and "does not look like a digit" in result.refusal and reader.lines
