@@ -62,17 +62,15 @@ AMBIGUOUS_WIDTH = 1.25
 LINE_MARGIN = 4  # blank pixels around a run given to the line reader, as around the lines it learnt from
 RUN_CONFIDENCE = 0.7
 RUN_PIECE_FLOOR = 0.05
-# ... except that in a run of WEAK_PIECE_RUN or more digits, each spelled WEAK_PIECE_CONFIDENCE sure, one piece may
-# be less like its digit: the cut search rarely finds a clean piece for every digit of a long interlocked run. On
-# two development draws this read 15 and 17 more of 300 touching numbers right, 1 and 2 more wrong, and changed
-# the not-one-digit images by one each way; allowing it from 2 digits, or from 70% sure, added more wrong readings.
+# ... but one piece of a run of WEAK_PIECE_RUN+ digits spelled WEAK_PIECE_CONFIDENCE sure may be less (the cut search
+# rarely finds a clean piece for every digit of a long interlocked run). On two development draws: 15 and 17 more
+# of 300 touching numbers right, 1 and 2 more wrong; from 2 digits, or from 70% sure, more wrong readings.
 WEAK_PIECE_RUN = 3
 WEAK_PIECE_CONFIDENCE = 0.8
-# A glyph that is not a digit and too narrow to be cut may still be two digits written close ("11", "17"): the
-# reader is asked too, but must be 95% sure of each digit and every piece at least 50% like its digit, because a
-# letter read this way becomes a number. On two development draws this read 10 and 7 more of 300 touching numbers
-# right, 1 more wrong in each, and read two letters as numbers (a W as "21", an H as "14"); at 90% and 30% it read
-# one more touching number in each but four more letters.
+# A glyph that is not a digit and too narrow to be cut may be two digits written close ("11"): the reader must
+# then be 95% sure of each digit and every piece 50% like its digit, as a letter read so becomes a number. On two
+# development draws: 10 and 7 more of 300 touching numbers right, 1 more wrong in each, a W read as "21" and an H
+# as "14"; at 90% and 30%, one more touching number in each but four more letters.
 NARROW_RUN_CONFIDENCE = 0.95
 NARROW_RUN_PIECE_FLOOR = 0.5
 # Any cut: every piece spans at least this much of the glyph's height. Touching digits stand side by side,
@@ -252,7 +250,7 @@ def _read_run(classifier, found, mask: np.ndarray, read, confidence: float = RUN
         return []
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
     return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
-                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)] if chain else []
+                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)]
 
 
 def _cut(found, mask: np.ndarray, read, lone: bool = False) -> tuple[list[DigitReading], list[DigitReading]]:
