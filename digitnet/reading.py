@@ -226,14 +226,14 @@ def _piece_reader(classifier, found, mask: np.ndarray, detail_side: int):
 
 
 def _read_run(classifier, found, mask: np.ndarray, read, confidence: float = RUN_CONFIDENCE,
-              piece_floor: float = RUN_PIECE_FLOOR) -> list[DigitReading]:
+              piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True) -> list[DigitReading]:
     """The digits of a run of touching digits, spelled by the line reader and placed by the cut search.
 
     The line reader (`digitnet.line_reader`) spells the run; the candidate cuts of `digitnet.touching` then
     give the pieces that read best as those digits, one piece per digit. Returns the pieces' readings (each
     with the spelled digit) when the reader spells two or more digits, each at least `confidence` sure, and
-    such pieces exist, each at least `piece_floor` like its digit to the classifier (with the default floor,
-    all but one in a sure long run, see WEAK_PIECE_RUN); else [].
+    such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
+    but one in a sure long run, see WEAK_PIECE_RUN); else [].
     """
     reader = getattr(classifier, "line_reader", None)
     line = line_pixels(found, mask, margin=LINE_MARGIN) if reader is not None else None
@@ -246,7 +246,7 @@ def _read_run(classifier, found, mask: np.ndarray, read, confidence: float = RUN
     likeness = [float(r.probabilities[s.digit]) * (1.0 - r.not_digit) for r, s in zip(chain, spelled, strict=False)]
     weak = sum(value < piece_floor for value in likeness)
     sure_run = len(chain) >= WEAK_PIECE_RUN and min(s.confidence for s in spelled) >= WEAK_PIECE_CONFIDENCE
-    if not chain or weak > (1 if sure_run and piece_floor == RUN_PIECE_FLOOR else 0):
+    if not chain or weak > (1 if sure_run and weak_piece else 0):
         return []
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
     return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
@@ -323,7 +323,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         if in_number or rather_wide or cut_lone:
             run = _read_run(classifier, found, glyph.mask, read)
         elif not whole.is_digit:  # too narrow to be cut, but it may be two digits written close: "11", "17"
-            run = _read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR)
+            run = _read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, False)
         else:
             run = []
         if run:
