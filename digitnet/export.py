@@ -48,7 +48,6 @@ if TYPE_CHECKING:  # only for annotations: loading a model for prediction need n
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
 OUTPUT_KEYS = ("probabilities", "classes")  # always there; "not_digit" too when the network has that class
-CHECKPOINT_PREFIX = NetworkSpec.CHECKPOINT_PREFIX
 
 
 def build_serving_graph(network: NetworkSpec):
@@ -75,7 +74,7 @@ def _write_saved_model(target: Path, checkpoint_prefix: str, network: NetworkSpe
             tf1.train.Saver(dg.model_variables(graph)).restore(session, checkpoint_prefix)
         except (tf.errors.OpError, ValueError) as error:
             raise DigitnetError(f"{Path(checkpoint_prefix).parent}: cannot restore the checkpoint "
-                                f"'{CHECKPOINT_PREFIX}' ({_first_line(error)})") from None
+                                f"'{NetworkSpec.CHECKPOINT_PREFIX}' ({_first_line(error)})") from None
         signature = tf1.saved_model.signature_def_utils.predict_signature_def(
             inputs={INPUT_KEY: images},
             outputs=outputs,
@@ -159,13 +158,13 @@ def export_checkpoint(checkpoint_dir: str | Path, export_base: str | Path = "Sav
     """
     checkpoint_dir = Path(checkpoint_dir)
     network = NetworkSpec.load(checkpoint_dir)
-    prefix = checkpoint_dir / CHECKPOINT_PREFIX
+    prefix = checkpoint_dir / NetworkSpec.CHECKPOINT_PREFIX
     try:
         found = Path(f"{prefix}.index").is_file()
     except OSError:
         found = False
     if not found:
-        raise DigitnetError(f"{checkpoint_dir}: no checkpoint '{CHECKPOINT_PREFIX}' in this folder")
+        raise DigitnetError(f"{checkpoint_dir}: no checkpoint '{NetworkSpec.CHECKPOINT_PREFIX}' in this folder")
     if record is None:
         record = read_record(checkpoint_dir)
     base = Path(export_base)

@@ -132,7 +132,7 @@ def training_batch(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.G
 # (name, shape) of every weight, in the order they are made; biases are named "<layer>/biases". The first four
 # are the default digit network's layers (`digitnet.graph.cnn_inference`: two 5x5 convolution blocks, a hidden
 # layer of 128 over the 7x7x32 feature map, 11 outputs), which the reader starts from (`digit_network_weights`).
-DIGIT_CLASSES = 11  # the digit network's outputs: ten digits and "not a digit"
+DIGIT_CLASSES = negatives.NOT_A_DIGIT + 1  # the digit network's outputs: ten digits and "not a digit"
 WINDOW_UNITS = 128
 CONTEXT_UNITS = 256
 LAYERS = (("conv1", (5, 5, 1, 16)), ("conv2", (5, 5, 16, 32)), ("window", (7, 7, 32, WINDOW_UNITS)),
@@ -162,11 +162,10 @@ def digit_network_weights(checkpoint_prefix: str | Path) -> dict[str, np.ndarray
         if scope is None:
             continue
         stored_shape = [int(np.prod(shape[:-1])), shape[-1]] if name == "window" else list(shape)
-        for part, part_shape in (("weights", stored_shape), ("biases", [shape[-1]])):
-            if shapes.get(f"{scope}/{part}") != part_shape:
+        for part, stored, wanted in (("weights", stored_shape, shape), ("biases", [shape[-1]], shape[-1:])):
+            if shapes.get(f"{scope}/{part}") != stored:
                 return None
-            weights[f"{name}/{part}"] = saved.get_tensor(f"{scope}/{part}").reshape(shape if part == "weights"
-                                                                                     else part_shape)
+            weights[f"{name}/{part}"] = saved.get_tensor(f"{scope}/{part}").reshape(wanted)
     return weights
 
 

@@ -323,7 +323,8 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         if in_number or rather_wide or cut_lone:
             run = _read_run(classifier, found, glyph.mask, read)
         elif not whole.is_digit:  # too narrow to be cut, but it may be two digits written close: "11", "17"
-            run = _read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, False)
+            run = _read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
+                            weak_piece=False)
         else:
             run = []
         if run:

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from synthetic import synthetic_digits
 
+from digitnet import graph as dg
 from digitnet import line_reader
+from digitnet._tf import tf, tf1
+from digitnet.config import NetworkSpec
 from digitnet.errors import DigitnetError
 from digitnet.line_reader import BLANK, FRAME_WIDTH, LINE_HEIGHT, LineReader, spell
 
@@ -92,9 +95,6 @@ def test_a_damaged_weights_file_is_one_line_naming_it(tmp_path):
 def _digit_network_checkpoint(folder, network):
     """A digit network of `network`'s shape with random weights, saved as a run saves its best checkpoint:
     returns (checkpoint prefix, its probabilities float32 [n, outputs] for `images` float32 [n, 784])."""
-    from digitnet import graph as dg
-    from digitnet._tf import tf, tf1
-
     images = np.random.default_rng(5).random((3, 784)).astype(np.float32)
     graph = tf.Graph()
     with graph.as_default():
@@ -106,9 +106,6 @@ def _digit_network_checkpoint(folder, network):
 
 
 def test_the_reader_starts_from_the_digit_network_slid_along_the_line(tmp_path):
-    from digitnet._tf import tf1
-    from digitnet.config import NetworkSpec
-
     network = NetworkSpec(architecture="cnn", hidden_units=(128,), conv_filters=(16, 32), kernel_size=5, outputs=11)
     prefix, images, expected = _digit_network_checkpoint(tmp_path, network)
     start = line_reader.digit_network_weights(prefix)
@@ -124,8 +121,6 @@ def test_the_reader_starts_from_the_digit_network_slid_along_the_line(tmp_path):
 
 
 def test_a_digit_network_of_another_shape_is_not_a_start(tmp_path):
-    from digitnet.config import NetworkSpec
-
     for index, network in enumerate([
         NetworkSpec(architecture="mlp", hidden_units=(64,), outputs=11),
         NetworkSpec(architecture="cnn", hidden_units=(128,), conv_filters=(8, 16), kernel_size=5, outputs=11),
