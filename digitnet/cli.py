@@ -5,8 +5,9 @@ one image refused; 2 usage errors (argparse); 130 interrupted (Ctrl-C) before th
 A Ctrl-C that comes once a command has written its result (an export renamed into place) no longer stops
 anything and does not change the status: the model is complete, and the status says so. Input that is
 accepted but suspicious gives one ``warning:`` line on stderr; notes (which model is used) are ``note:``
-lines on stderr, so stdout stays clean for ``--json``. TensorFlow is imported only inside the commands
-that need it, so ``--help`` and ``data`` start instantly.
+lines on stderr, so stdout stays clean for ``--json``. TensorFlow (about 3 s to import) is imported only
+inside the commands that need it, and only once their input is known to be there: ``--help``, ``data``
+and a missing model or CSV answer at once.
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def cmd_train(args: argparse.Namespace) -> int:
     config = args.config
     from digitnet.data import load_mnist
+
+    data = load_mnist(config.data_dir, config.validation_size)  # a missing or bad CSV is said before TensorFlow loads
     from digitnet.export import check_destination, export_result
     from digitnet.line_reader import train_for_run
     from digitnet.training import build_training_graph, train, training_data
 
     check_destination(config, export=not args.dry_run)  # a run whose result could not be saved stops here
-    data = load_mnist(config.data_dir, config.validation_size)
     started = time.perf_counter()
     extended = training_data(config, data)
     mnist_rows = config.training_rows(len(data.train))
@@ -89,7 +91,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitnet.data import read_split
-    from digitnet.model import SavedModelClassifier
     from digitnet.versions import describe, resolve_model_dir
 
     x_path = args.x or Path(args.data_dir) / "digit_xtest.csv"
@@ -99,6 +100,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model_dir = resolve_model_dir(args.model, args.export_dir, lambda message: said.append(_note(message)))
     if not said:  # the user named the version: still say what it is
         _note(f"using {describe(model_dir)}")
+    from digitnet.model import SavedModelClassifier  # TensorFlow: once the CSVs and the model are known to be there
+
     with SavedModelClassifier(model_dir) as classifier:
         accuracy = classifier.accuracy(split.images, split.labels)
         correct = round(accuracy * len(split))
@@ -112,10 +115,13 @@ def _note(message: str) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitnet.model import load_classifier
+    from digitnet.versions import resolve_model_dir
+
+    model_dir = resolve_model_dir(args.model, args.export_dir)
+    from digitnet.model import SavedModelClassifier  # TensorFlow: once there is a model to load
     from digitnet.reading import read_images
 
-    with load_classifier(args.model, args.export_dir) as classifier:
+    with SavedModelClassifier(model_dir) as classifier:
         readings = read_images(classifier, args.images)
     for reading in readings:
         if args.json:

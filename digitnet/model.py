@@ -16,7 +16,6 @@ from digitnet.data import IMAGE_PIXELS, scale_pixels
 from digitnet.errors import DigitnetError
 from digitnet.export import INPUT_KEY, SIGNATURE_KEY, read_record
 from digitnet.line_reader import EXPORT_FOLDER, WEIGHTS_NAME, LineReader
-from digitnet.versions import resolve_model_dir
 
 PREDICT_BATCH = 10000  # rows per Session.run: big batches keep the matrix multiplies efficient
 
@@ -114,8 +113,3 @@ class SavedModelClassifier:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def load_classifier(model: str | Path | None = None, export_base: str | Path = "SavedModel") -> SavedModelClassifier:
-    """Resolve `model` (see resolve_model_dir) and load it."""
-    return SavedModelClassifier(resolve_model_dir(model, export_base))

@@ -135,3 +135,16 @@ def test_missing_data_folder_says_how_to_build_it(tmp_path):
     shown = run_cli("train", "--data-dir", str(tmp_path / "MNIST"), "--quiet")
     assert shown.returncode == 1 and "Traceback" not in shown.stderr
     assert "digitnet data" in shown.stderr
+
+
+def test_missing_input_is_said_before_tensorflow_loads(tmp_path):
+    """A missing model, data folder or CSV is answered at once: TensorFlow (seconds to import) is not loaded."""
+    cases = [["predict", "--export-dir", str(tmp_path / "SavedModel"), str(SAMPLES[0])],
+             ["train", "--data-dir", str(tmp_path / "MNIST"), "--quiet"],
+             ["evaluate", "--x", str(tmp_path / "x.csv")]]
+    script = ("import json, sys\nfrom digitnet.cli import main\n"
+              f"statuses = [main(argv) for argv in {cases!r}]\n"
+              "print(json.dumps([statuses, 'tensorflow' in sys.modules]))")
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert json.loads(shown.stdout.splitlines()[-1]) == [[1, 1, 1], False], shown.stderr
+    assert shown.stderr.count("error: ") == 3 and "Traceback" not in shown.stderr
