@@ -32,6 +32,16 @@ def test_a_composed_line_holds_its_digits_touching_or_apart(crops):
     assert widths[True] < widths[False]  # overlapping neighbours take less room than gaps
 
 
+def test_narrow_touching_digits_stay_on_the_line_and_each_shows_half_of_itself():
+    # bars 2 pixels wide (a thin 1) overlapped by up to 6 pixels used to walk off the line's left end
+    ones = [np.ones((20, 2), np.float32), np.ones((20, 3), np.float32)]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        line, digits = line_reader.compose_line(ones, np.array([1, 1]), rng, 6, touching=True)
+        ink_columns = (line > 0).any(axis=0).sum()
+        assert ink_columns >= 2 + 5 * 1, ink_columns  # each bar after the first adds a column or more
+
+
 def test_a_batch_is_padded_to_whole_frames_and_shape_lines_spell_nothing(crops):
     digit_crops, labels = crops
     shapes = line_reader.digit_crops(np.full((3, 784), 200, np.uint8))
