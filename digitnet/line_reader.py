@@ -44,7 +44,8 @@ MAX_TRAINING_DIGITS = 4  # longer runs are read as well: the network is convolut
 # Each training digit's width, times its own at the line's height. Digits in a row are often written narrower
 # than MNIST's: on a development draw's touching numbers a digit took 8.8 columns of a 20-pixel line, on lines
 # composed at 0.85-1.15 12.7. On two development draws, 0.6-1.15 read 195 of their 600 touching numbers right
-# instead of 173 (95 wrong instead of 94); on one of them 0.5-1.15 and 0.65-1.0 read about as well, a slant of up to 0.3 worse.
+# instead of 173 (95 wrong instead of 94); on one of them 0.5-1.15 and 0.65-1.0 read about as well, and a slant
+# of up to 0.3 on each line read fewer.
 WIDTH_FACTOR = (0.6, 1.15)
 SHAPE_POOL = 2000  # shapes that are not digits (`digitnet.negatives`) drawn once for the blank lines
 WEIGHTS_NAME = "line_reader.npz"

@@ -10,7 +10,6 @@ look like a digit"). The CLI's ``predict``, the notebooks and the drawing widget
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ import numpy as np
 from PIL import Image
 
 from digitnet.errors import DigitnetError
-from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, line_pixels, name_of
+from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
-from digitnet.touching import best_chain, spelled_chain
+from digitnet.runs import NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
+from digitnet.touching import best_chain
 
 # A glyph is a digit when the model is at most this sure it is not one ...
 NOT_DIGIT_LIMIT = 0.2
@@ -59,20 +59,6 @@ SURE_WHOLE = 0.9995
 # the 84 wrong readings of touching numbers into refusals and changed nothing else (1.1 turned one more, at the
 # cost of cutting many more digits).
 AMBIGUOUS_WIDTH = 1.25
-LINE_MARGIN = 4  # blank pixels around a run given to the line reader, as around the lines it learnt from
-RUN_CONFIDENCE = 0.7
-RUN_PIECE_FLOOR = 0.05
-# ... but one piece of a run of WEAK_PIECE_RUN+ digits spelled WEAK_PIECE_CONFIDENCE sure may be less (the cut search
-# rarely finds a clean piece for every digit of a long interlocked run). On two development draws: 15 and 17 more
-# of 300 touching numbers right, 1 and 2 more wrong; from 2 digits, or from 70% sure, more wrong readings.
-WEAK_PIECE_RUN = 3
-WEAK_PIECE_CONFIDENCE = 0.8
-# A glyph that is not a digit and too narrow to be cut may be two digits written close ("11"): the reader must
-# then be 95% sure of each digit and every piece 50% like its digit, as a letter read so becomes a number. On two
-# development draws: 10 and 7 more of 300 touching numbers right, 1 more wrong in each, a W read as "21" and an H
-# as "14"; at 90% and 30%, one more touching number in each but four more letters.
-NARROW_RUN_CONFIDENCE = 0.95
-NARROW_RUN_PIECE_FLOOR = 0.5
 # Any cut: every piece spans at least this much of the glyph's height. Touching digits stand side by side,
 # each about as tall as the glyph; a cut that bends through one digit (an 8, a 0) leaves its lower-left and
 # upper-right parts, which read as a "6" and a "9". On two development draws 0.6 refused 4 more of the
@@ -225,34 +211,6 @@ def _piece_reader(classifier, found, mask: np.ndarray, detail_side: int):
     return read
 
 
-def _read_run(classifier, found, mask: np.ndarray, read, confidence: float = RUN_CONFIDENCE,
-              piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True) -> list[DigitReading]:
-    """The digits of a run of touching digits, spelled by the line reader and placed by the cut search.
-
-    The line reader (`digitnet.line_reader`) spells the run; the candidate cuts of `digitnet.touching` then
-    give the pieces that read best as those digits, one piece per digit. Returns the pieces' readings (each
-    with the spelled digit) when the reader spells two or more digits, each at least `confidence` sure, and
-    such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
-    but one in a sure long run, see WEAK_PIECE_RUN); else [].
-    """
-    reader = getattr(classifier, "line_reader", None)
-    line = line_pixels(found, mask, margin=LINE_MARGIN) if reader is not None else None
-    spelled = reader.read(line) if line is not None else []
-    if len(spelled) < 2 or min(s.confidence for s in spelled) < confidence:
-        return []
-    top, bottom, left, right = crop_box(mask)
-    chain = spelled_chain(mask[top:bottom, left:right], bottom - top, read, [s.digit for s in spelled], found.stroke)
-    # a scribble can spell digits too: each piece must also be a little like its digit to the classifier
-    likeness = [float(r.probabilities[s.digit]) * (1.0 - r.not_digit) for r, s in zip(chain, spelled, strict=False)]
-    weak = sum(value < piece_floor for value in likeness)
-    sure_run = len(chain) >= WEAK_PIECE_RUN and min(s.confidence for s in spelled) >= WEAK_PIECE_CONFIDENCE
-    if not chain or weak > (1 if sure_run and weak_piece else 0):
-        return []
-    # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
-    return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
-                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)]
-
-
 def _cut(found, mask: np.ndarray, read, lone: bool = False) -> tuple[list[DigitReading], list[DigitReading]]:
     """The surest chain of digits a wide glyph can be cut into.
 
@@ -321,9 +279,9 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         read = _piece_reader(classifier, found, glyph.mask,
                              PIECE_DETAIL_SIDE if in_number or rather_wide or wide_for_digit else DETAIL_SIDE)
         if in_number or rather_wide or cut_lone:
-            run = _read_run(classifier, found, glyph.mask, read)
+            run = read_run(classifier, found, glyph.mask, read)
         elif not whole.is_digit:  # too narrow to be cut, but it may be two digits written close: "11", "17"
-            run = _read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
+            run = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
                             weak_piece=False)
         else:
             run = []

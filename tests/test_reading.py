@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitnet import reading
+from digitnet import reading, runs
 from digitnet.touching import best_chain, cut_paths
 
 
@@ -372,11 +372,21 @@ def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
     image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
     ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png").refusal
-    for reader in (Spells([0, 0], confidence=reading.RUN_CONFIDENCE - 0.01),  # unsure
-                   Spells([1, 1]),  # pieces that are nothing like a 1 to the classifier
+    for reader in (Spells([0, 0], confidence=runs.RUN_CONFIDENCE - 0.01),  # unsure
+                   Spells([1, 1], confidence=runs.SURE_SPELLING - 0.02),  # pieces nothing like a 1 to the classifier
                    Spells([8])):  # one digit: the glyph is left to the cut search
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
         assert result.refusal == without and reader.lines
+
+
+def test_a_surely_spelled_run_is_read_even_when_its_pieces_are_unlike_its_digits():
+    # interlocked digits the reader spells surely often have no clean cut: the pieces then only place them
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    reader = Spells([1, 1], confidence=runs.SURE_SPELLING + 0.02)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="11.png")
+    assert result.ok and result.number == "11", result.refusal
+    assert result.digits[0].box[2] <= result.digits[1].box[0] + 20  # each digit has its own piece's box
 
 
 def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
@@ -384,11 +394,11 @@ def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
     image = rings([(40, 40, 140, 260), (160, 40, 260, 260), (280, 40, 380, 260)])
     for left, right in ((135, 165), (255, 285)):
         ImageDraw.Draw(image).line([(left, 150), (right, 150)], fill=0, width=12)
-    sure = reading.WEAK_PIECE_CONFIDENCE + 0.05
+    sure = runs.WEAK_PIECE_CONFIDENCE + 0.05
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 1, 0], sure)), image, "010.png")
     assert result.ok and result.number == "010", result.refusal  # one piece is nothing like a 1: allowed
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="010.png")
-    for reader in (Spells([0, 1, 0], confidence=reading.WEAK_PIECE_CONFIDENCE - 0.05),  # less sure: not allowed
+    for reader in (Spells([0, 1, 0], confidence=runs.WEAK_PIECE_CONFIDENCE - 0.05),  # less sure: not allowed
                    Spells([1, 1, 0], confidence=sure)):  # two pieces unlike their digits
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="010.png")
         assert (result.number, result.refusal) == (without.number, without.refusal) and reader.lines
@@ -413,10 +423,10 @@ def test_a_narrow_mark_that_is_no_digit_is_read_as_two_only_when_reader_and_piec
     # two narrow rings joined, narrower than tall (so never cut on its own): not a digit as a whole
     image = rings([(130, 75, 200, 225), (215, 75, 285, 225)], width=10)
     ImageDraw.Draw(image).line([(195, 150), (220, 150)], fill=0, width=10)
-    sure = reading.NARROW_RUN_CONFIDENCE + 0.02
+    sure = runs.NARROW_RUN_CONFIDENCE + 0.02
     result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
     assert result.ok and result.number == "00", result.refusal
-    for reader in (Spells([0, 0], confidence=reading.NARROW_RUN_CONFIDENCE - 0.05),  # sure enough for a wide run
+    for reader in (Spells([0, 0], confidence=runs.NARROW_RUN_CONFIDENCE - 0.05),  # sure enough for a wide run
                    Spells([1, 0], confidence=sure)):  # a piece unlike its digit
         result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
         assert not result.ok and "does not look like a digit" in result.refusal and reader.lines
