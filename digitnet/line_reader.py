@@ -49,7 +49,7 @@ MAX_TRAINING_DIGITS = 4  # longer runs are read as well: the network is convolut
 WIDTH_FACTOR = (0.6, 1.15)
 # Adam's rate. On two development draws 2e-3 read 222 of their 600 touching numbers right instead of 208 at 1e-3
 # (92 wrong instead of 97); 3e-3, with or without a cosine decay, read about as 1e-3 did. Training longer reads
-# far more (4,000 batches instead of 1,300: 273 right, 85 wrong), but `make run` has no room for it.
+# far more (4,000 batches at 1e-3 instead of 1,300: 273 right, 85 wrong), but `make run` has no room for it.
 LEARNING_RATE = 2e-3
 SHAPE_POOL = 2000  # shapes that are not digits (`digitnet.negatives`) drawn once for the blank lines
 WEIGHTS_NAME = "line_reader.npz"
