@@ -11,8 +11,8 @@ dropping blanks spells the digits left to right.
 It starts from the run's own digit network (`digit_network_weights`; when that network has the default
 shape), so it begins with what that network learnt about digits, and then learns, all its layers, from lines
 composed of MNIST's own training digits (`compose_line`): 1 to `MAX_TRAINING_DIGITS` digits, mostly
-overlapping their neighbours, sometimes apart, each resized (often narrower) and shifted up or down; and from lines
-holding one shape the training code draws that is not a digit (`shape_line`, `digitnet.negatives.shapes`),
+overlapping their neighbours, sometimes apart, each resized (often narrower) and shifted up or down; and from
+lines holding one shape the training code draws that is not a digit (`shape_line`, `digitnet.negatives.shapes`),
 which spell nothing, so a scribble is not spelled as digits. Nothing else trains it. Its weights are saved
 beside the run's checkpoint (`WEIGHTS_NAME`) and exported into the version folder's ``assets.extra`` (which
 serving ignores), so the SavedModel stays a one-digit classifier.
@@ -80,9 +80,9 @@ def compose_line(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gen
 
     Each digit is 80-100% of the digit height (a flat one keeps MNIST's 20-pixel width), 60-115% of its own
     width (`WIDTH_FACTOR`: digits written side by side are often narrower than MNIST's), and sits on the
-    baseline or centred on the line, a pixel or two off. Touching digits overlap
-    their left neighbour by up to 6 pixels (a third of a digit, at most half of the narrower one) or just
-    meet; others stand 1-7 pixels apart.
+    baseline or centred on the line, a pixel or two off. Touching digits overlap their left neighbour by up
+    to 6 pixels (a third of a digit, at most half of the narrower one) or just meet; others stand 1-7 pixels
+    apart.
 
     Returns:
         (line float32 [LINE_HEIGHT, w] in [0, 1], its digits int64 [count]).

@@ -60,14 +60,14 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     reader = getattr(classifier, "line_reader", None)
     line = line_pixels(found, mask, margin=LINE_MARGIN) if reader is not None else None
     spelled = reader.read(line) if line is not None else []
-    if len(spelled) < 2 or min(s.confidence for s in spelled) < confidence:
+    least_sure = min((s.confidence for s in spelled), default=0.0)
+    if len(spelled) < 2 or least_sure < confidence:
         return []
     top, bottom, left, right = crop_box(mask)
     chain = spelled_chain(mask[top:bottom, left:right], bottom - top, read, [s.digit for s in spelled], found.stroke)
     # a scribble can spell digits too: each piece must also be a little like its digit to the classifier
     likeness = [float(r.probabilities[s.digit]) * (1.0 - r.not_digit) for r, s in zip(chain, spelled, strict=False)]
     weak = sum(value < piece_floor for value in likeness)
-    least_sure = min(s.confidence for s in spelled)
     if not weak_piece:
         allowed = 0
     elif least_sure >= SURE_SPELLING:
