@@ -379,10 +379,16 @@ class LineReader:
 
     def read(self, line: np.ndarray) -> list[LineDigit]:
         """line: float32 [28, w] in [0, 1] (see `digitnet.images.line_pixels`) -> its digits, left to right."""
-        width = -(-line.shape[1] // FRAME_WIDTH) * FRAME_WIDTH
-        padded = np.zeros((1, LINE_HEIGHT, width, 1), np.float32)
-        padded[0, :, : line.shape[1], 0] = line
-        return spell(self._session.run(self._reader.probabilities, {self._reader.lines: padded})[0])
+        return self.read_lines([line])[0]
+
+    def read_lines(self, lines: list[np.ndarray]) -> list[list[LineDigit]]:
+        """Several lines (float32 [28, w_i] in [0, 1]) read in one batch -> each one's digits, left to right."""
+        frames = [-(-line.shape[1] // FRAME_WIDTH) for line in lines]
+        padded = np.zeros((len(lines), LINE_HEIGHT, max(frames) * FRAME_WIDTH, 1), np.float32)
+        for row, line in enumerate(lines):
+            padded[row, :, : line.shape[1], 0] = line
+        probabilities = self._session.run(self._reader.probabilities, {self._reader.lines: padded})
+        return [spell(row[:count]) for row, count in zip(probabilities, frames, strict=True)]
 
     def close(self) -> None:
         self._session.close()

@@ -282,7 +282,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
             run = read_run(classifier, found, glyph.mask, read)
         elif not whole.is_digit:  # too narrow to be cut, but it may be two digits written close: "11", "17"
             run = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
-                            weak_piece=False)
+                            weak_piece=False, widen=False)
         else:
             run = []
         if run:

@@ -12,9 +12,11 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+from PIL import Image
 
 from digitnet.images import line_pixels
 from digitnet.images.ink import crop_box
+from digitnet.line_reader import LineDigit
 from digitnet.touching import spelled_chain
 
 # A run is read when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and every piece
@@ -37,14 +39,54 @@ SURE_SPELLING = 0.9
 # as "14"; at 90% and 30%, one more touching number in each but four more letters.
 NARROW_RUN_CONFIDENCE = 0.95
 NARROW_RUN_PIECE_FLOOR = 0.5
+# The reader learnt from MNIST's digits, wider than most written in a row, so a run is also read 15% and 30%
+# wider, and the spelling two of the three readings agree on is followed (the surest of them; none when all three
+# differ). When the run's own width does not read so, a sure spelling does not excuse its pieces (SURE_SPELLING).
+# On two development draws: 14 and 24 more of 300 touching numbers right, 1 more and 4 fewer wrong, of 330
+# not-one-digit images 2 more and 3 fewer read as digits; 10% and 25% wider read 5 fewer right, 20% and 40% 7
+# fewer. A mark too narrow to cut is read at its own width only: widened, a "%" read 96% sure as "96".
+WIDENINGS = (1.15, 1.3)
+
+
+def widened(line: np.ndarray, factor: float, margin: int = LINE_MARGIN) -> np.ndarray:
+    """A line for the reader (float32 [28, w], `margin` blank columns each side) with its writing `factor` times
+    as wide, float32 [28, about (w - 2 * margin) * factor + 2 * margin]."""
+    writing = line[:, margin : line.shape[1] - margin]
+    width = max(1, round(writing.shape[1] * factor))
+    stretched = Image.fromarray(writing, mode="F").resize((width, line.shape[0]), Image.Resampling.BILINEAR)
+    return np.pad(np.asarray(stretched, np.float32), ((0, 0), (margin, margin)))
+
+
+def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
+    """The spelling that two of the readings of `line` at its own width and WIDENINGS agree on (the surest of
+    those readings), and whether the reading at its own width is one of them; ([], False) when all differ.
+
+    The widest reading is only made when the first two disagree."""
+    def spelling(digits: list[LineDigit]) -> str:
+        return "".join(str(d.digit) for d in digits)
+
+    def surest(*readings: list[LineDigit]) -> list[LineDigit]:
+        return max(readings, key=lambda digits: min((d.confidence for d in digits), default=0.0))
+
+    own, wider = reader.read_lines([line, widened(line, WIDENINGS[0])])
+    if spelling(own) == spelling(wider):
+        return surest(own, wider), True
+    widest = reader.read(widened(line, WIDENINGS[1]))
+    if spelling(widest) == spelling(own):
+        return surest(own, widest), True
+    if spelling(widest) == spelling(wider):
+        return surest(wider, widest), False
+    return [], False
 
 
 def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarray]], list],
-             confidence: float = RUN_CONFIDENCE, piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True) -> list:
+             confidence: float = RUN_CONFIDENCE, piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True,
+             widen: bool = True) -> list:
     """The digits of a run of touching digits, spelled by the line reader and placed by the cut search.
 
-    The line reader (`digitnet.line_reader`) spells the run; the candidate cuts of `digitnet.touching` then
-    give the pieces that read best as those digits, one piece per digit. Returns the pieces' readings (each
+    The line reader (`digitnet.line_reader`) spells the run (when `widen`, as `agreed_spelling` does, else at its
+    own width); the candidate cuts of `digitnet.touching` then give the pieces that read best as those digits,
+    one piece per digit. Returns the pieces' readings (each
     with the spelled digit) when the reader spells two or more digits, each at least `confidence` sure, and
     such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
     but one in a sure long run, see WEAK_PIECE_RUN, and none when every digit is SURE_SPELLING sure); else [].
@@ -59,7 +101,12 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     """
     reader = getattr(classifier, "line_reader", None)
     line = line_pixels(found, mask, margin=LINE_MARGIN) if reader is not None else None
-    spelled = reader.read(line) if line is not None else []
+    if line is None:
+        spelled, own_width_agrees = [], True
+    elif widen:
+        spelled, own_width_agrees = agreed_spelling(reader, line)
+    else:
+        spelled, own_width_agrees = reader.read(line), True
     least_sure = min((s.confidence for s in spelled), default=0.0)
     if len(spelled) < 2 or least_sure < confidence:
         return []
@@ -70,7 +117,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     weak = sum(value < piece_floor for value in likeness)
     if not weak_piece:
         allowed = 0
-    elif least_sure >= SURE_SPELLING:
+    elif least_sure >= SURE_SPELLING and own_width_agrees:
         allowed = len(spelled)  # the pieces only place the digits
     elif len(chain) >= WEAK_PIECE_RUN and least_sure >= WEAK_PIECE_CONFIDENCE:
         allowed = 1

@@ -74,7 +74,7 @@ def test_a_double_digit_needs_a_blank_between_its_frames():
     assert [d.digit for d in spell(frames(1, 1, 1))] == [0]
 
 
-def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, crops):
+def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, crops, monkeypatch):
     images, labels = synthetic_digits(300, seed=4)
     losses: list[float] = []
     weights = line_reader.train_line_reader(images, labels, 60, seed=1, on_step=losses.append)
@@ -87,6 +87,12 @@ def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, cro
         spelled = reader.read(line)
         assert all(0 <= d.digit <= 9 and 0 < d.confidence <= 1 for d in spelled)
         assert all(a.columns[1] <= b.columns[0] for a, b in zip(spelled, spelled[1:], strict=False))  # left to right
+        # lines of different widths read in one batch: each is spelled from its own frames, not the padding
+        short = line[:, : line.shape[1] // 2]
+        seen = []
+        monkeypatch.setattr(line_reader, "spell", lambda frames: seen.append(frames.shape) or [])
+        assert reader.read_lines([short, line]) == [[], []]
+        assert seen == [(-(-short.shape[1] // FRAME_WIDTH), 11), (-(-line.shape[1] // FRAME_WIDTH), 11)]
     finally:
         reader.close()
 

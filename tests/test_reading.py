@@ -349,6 +349,24 @@ class Spells:
         return [LineDigit(digit, self.confidence, np.eye(10, dtype=np.float32)[digit], (8 * k, 8 * k + 8))
                 for k, digit in enumerate(self.digits)]
 
+    def read_lines(self, lines: list[np.ndarray]) -> list[list]:
+        return [self.read(line) for line in lines]
+
+
+class SpellsByWidth(Spells):
+    """A stand-in reader whose spelling depends on how wide the line is: `by_width` maps the factor a line was
+    widened by (1.0, then `runs.WIDENINGS`) to (digits, confidence)."""
+
+    def __init__(self, by_width: dict):
+        super().__init__([])
+        self.by_width = by_width
+
+    def read(self, line: np.ndarray) -> list:
+        own = self.lines[0].shape[1] if self.lines else line.shape[1]
+        factor = min(self.by_width, key=lambda f: abs((own - 8) * f + 8 - line.shape[1]))
+        self.digits, self.confidence = self.by_width[factor]
+        return super().read(line)
+
 
 def with_reader(classifier, reader):
     classifier.line_reader = reader
@@ -430,3 +448,45 @@ def test_a_narrow_mark_that_is_no_digit_is_read_as_two_only_when_reader_and_piec
                    Spells([1, 0], confidence=sure)):  # a piece unlike its digit
         result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
         assert not result.ok and "does not look like a digit" in result.refusal and reader.lines
+
+
+def test_a_run_is_spelled_as_two_of_its_readings_at_three_widths_agree():
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    wider, widest = runs.WIDENINGS
+    without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
+    # at its own width the reader sees one digit; widened, both readings agree on two
+    reader = SpellsByWidth({1.0: ([8], 0.95), wider: ([0, 0], 0.8), widest: ([0, 0], 0.9)})
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="00.png")
+    assert result.ok and result.number == "00" and result.digits[0].confidence == 0.9, result.refusal
+    assert [line.shape[1] for line in reader.lines[:3]] == sorted(line.shape[1] for line in reader.lines[:3])
+    # all three differ: no spelling is followed
+    reader = SpellsByWidth({1.0: ([8], 0.95), wider: ([0, 0], 0.9), widest: ([0, 1], 0.9)})
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
+    assert (result.number, result.refusal) == (without.number, without.refusal) and len(reader.lines) == 3
+    # own width and the first widening agree: the widest reading is not made
+    reader = SpellsByWidth({1.0: ([0, 0], 0.9), wider: ([0, 0], 0.8), widest: ([1, 1], 0.99)})
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="00.png")
+    assert result.number == "00" and len(reader.lines) == 2
+
+
+def test_a_sure_spelling_its_own_width_does_not_read_must_still_have_pieces_like_its_digits():
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    wider, widest = runs.WIDENINGS
+    sure = runs.SURE_SPELLING + 0.05
+    without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
+    # both widened readings surely spell "11", whose pieces (rings) are nothing like 1s
+    for own, expected in ((([1, 1], sure), "11"), (([8], 0.95), without.number)):
+        reader = SpellsByWidth({1.0: own, wider: ([1, 1], sure), widest: ([1, 1], sure)})
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="11.png")
+        assert result.number == expected, (own, result.refusal)
+
+
+def test_a_mark_too_narrow_to_cut_is_read_at_its_own_width_only():
+    image = rings([(130, 75, 200, 225), (215, 75, 285, 225)], width=10)
+    ImageDraw.Draw(image).line([(195, 150), (220, 150)], fill=0, width=10)
+    sure = runs.NARROW_RUN_CONFIDENCE + 0.02
+    reader = SpellsByWidth({1.0: ([0, 0], 0.8), runs.WIDENINGS[0]: ([0, 0], sure), runs.WIDENINGS[1]: ([0, 0], sure)})
+    result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
+    assert not result.ok and len(reader.lines) == 1
