@@ -346,8 +346,9 @@ class Spells:
         from digitnet.line_reader import LineDigit
 
         self.lines.append(line)
-        return [LineDigit(digit, self.confidence, np.eye(10, dtype=np.float32)[digit], (8 * k, 8 * k + 8))
-                for k, digit in enumerate(self.digits)]
+        step = (line.shape[1] - 8) / max(len(self.digits), 1)  # the digits share the line between its 4-px margins
+        return [LineDigit(digit, self.confidence, np.eye(10, dtype=np.float32)[digit],
+                          (round(4 + k * step), round(4 + (k + 1) * step))) for k, digit in enumerate(self.digits)]
 
     def read_lines(self, lines: list[np.ndarray]) -> list[list]:
         return [self.read(line) for line in lines]
@@ -490,3 +491,17 @@ def test_a_mark_too_narrow_to_cut_is_read_at_its_own_width_only():
     reader = SpellsByWidth({1.0: ([0, 0], 0.8), runs.WIDENINGS[0]: ([0, 0], sure), runs.WIDENINGS[1]: ([0, 0], sure)})
     result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
     assert not result.ok and len(reader.lines) == 1
+
+
+def test_a_sure_spelling_no_cut_can_follow_is_cut_straight_between_the_readers_digits(monkeypatch):
+    # "77" joined along the bar may have no candidate cut that gives two pieces: the reader's columns place them
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    monkeypatch.setattr(runs, "spelled_chain", lambda *args: [])
+    sure = runs.SURE_SPELLING + 0.05
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
+    assert result.ok and result.number == "00", result.refusal
+    (left, _, left_end, _), (right_start, _, right, _) = (digit.box for digit in result.digits)
+    assert left_end <= right_start and abs((left + right) / 2 - (left_end + right_start) / 2) < 20  # cut mid-run
+    unsure = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure - 0.1)), image, "0.png")
+    assert unsure.number != "00"
