@@ -145,7 +145,12 @@ def measure_folder(model_dir: Path, folder: Path) -> dict:
                           "by_category": _rates(others.assign(ok=others_ok), "source", "ok"),
                           "by_style": _rates(others.assign(ok=others_ok), "style", "ok"),
                           "top_probability_only_refused": top_only, "top_probability_cut": cut},
-        "numbers": {"images": len(numbers), "by_layout": _rates(numbers, "layout"),
+        "numbers": {"images": len(numbers),
+                    # a wrong number is worse than a refused one: both are counted
+                    "by_layout": [[*right, refused[2], wrong[2]] for right, refused, wrong in zip(
+                        _rates(numbers, "layout"), _rates(numbers, "layout", "refused"),
+                        _rates(numbers.assign(wrong=~numbers["right"] & ~numbers["refused"]), "layout", "wrong"),
+                        strict=True)],
                     "by_length": _rates(numbers, "length"), "by_style": _rates(numbers, "style")},
         "timings_ms": timed,
         "floors": floors,
@@ -177,7 +182,7 @@ def to_markdown(section: dict) -> list[str]:
         lines += [f"Refusing on the digits' top probability alone (below {others['top_probability_cut']:.3f}, as many "
                   f"real digits refused) would refuse {others['top_probability_only_refused']:.1%} of these.", ""]
     lines += [f"**Numbers of 2-8 digits** ({numbers['images']}), every digit right and none missing or extra:", ""]
-    lines += table(["layout", "images", "read right"], numbers["by_layout"]) + [""]
+    lines += table(["layout", "images", "read right", "refused", "read wrong"], numbers["by_layout"]) + [""]
     lines += table(["digits", "images", "read right"], numbers["by_length"]) + [""]
     lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
     timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}

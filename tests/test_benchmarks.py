@@ -221,6 +221,8 @@ def test_tiny_run_measures_every_section(tiny_results):
     user = sections["user_images"]
     assert user["images"] == 10 and sum(tally["images"] for tally in user["kinds"].values()) == 10
     assert 0 <= user["overall"]["naive_accuracy"] <= 1 and user["overall"]["prepared_refused"] >= 0
+    for layout, _, *shares in sections["real_digits"]["numbers"]["by_layout"]:  # right, refused, wrong: all of them
+        assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2, layout
 
 
 def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
