@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser.digits import layout_strokes
+from browser.digits import layout_strokes, place
 from browser.lab import CHROMIUM_ARGS, find_chromium, open_notebook, run_all, running_lab, screenshot_notebook
 from browser.lab import wait_for_run_all as wait_for_notebook
 from synthetic import write_mnist_folder
@@ -233,3 +233,10 @@ def test_canvas_reads_ten_drawn_digits_and_clears(lab, page, workspace, real_mod
     print(report)
     assert answers == {digit: str(digit) for digit in range(10)}, answers
     assert max(widget_ms) <= LATENCY_FLOOR_MS, report
+
+    # several digits drawn side by side are read as one number, as predict reads a photo of it
+    year = [points for position, digit in enumerate((2, 0, 2, 6))
+            for points in place(digit, 16 + 64 * position, 100, 80)]
+    answer, _, _ = draw_and_read(page, canvas, year)
+    widget.screenshot(path=str(SCREENSHOTS / "canvas_number.png"))
+    assert answer == "2026", answer
