@@ -280,7 +280,8 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
                              PIECE_DETAIL_SIDE if in_number or rather_wide or wide_for_digit else DETAIL_SIDE)
         if in_number or rather_wide or cut_lone:
             run = read_run(classifier, found, glyph.mask, read)
-        elif not whole.is_digit:  # too narrow to be cut, but it may be two digits written close: "11", "17"
+        elif not whole.is_digit or alone:  # too narrow to be cut, yet maybe two digits written close ("11", "17")
+            # or, the only mark, drawn over each other (a "13" read as a sure 8)
             run = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
                             weak_piece=False, widen=False)
         else:

@@ -505,3 +505,23 @@ def test_a_sure_spelling_no_cut_can_follow_is_cut_straight_between_the_readers_d
     assert left_end <= right_start and abs((left + right) / 2 - (left_end + right_start) / 2) < 20  # cut mid-run
     unsure = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure - 0.1)), image, "0.png")
     assert unsure.number != "00"
+
+
+def test_an_only_mark_read_as_a_sure_digit_is_read_as_two_when_reader_and_pieces_are_sure():
+    # two tall rings joined by a bar read as one sure 8 (two holes), too narrow to be cut; when it is the
+    # image's only mark, the line reader is asked too, as for a mark that is no digit ("13" drawn overlapping)
+    def pair(*more):
+        image = rings([(130, 25, 200, 275), (215, 25, 285, 275), *more], width=10)
+        ImageDraw.Draw(image).line([(195, 150), (220, 150)], fill=0, width=10)
+        return image
+
+    sure = runs.NARROW_RUN_CONFIDENCE + 0.02
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), pair(), "00.png")
+    assert result.ok and result.number == "00", result.refusal
+    for reader in (Spells([0, 0], confidence=runs.NARROW_RUN_CONFIDENCE - 0.05), Spells([1, 0], confidence=sure)):
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), pair(), name="8.png")
+        assert result.ok and result.number == "8" and reader.lines, result.refusal
+    # beside another digit it is a sure 8 in a number: the reader is not asked about it
+    reader = Spells([0, 0], sure)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), pair((340, 25, 470, 275)), "80.png")
+    assert result.number == "80" and not reader.lines, result.refusal
