@@ -64,9 +64,7 @@ def widened(line: np.ndarray, factor: float, margin: int = LINE_MARGIN) -> np.nd
 def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
     """The spelling that two of the readings of `line` at its own width and WIDENINGS agree on (the surest of
     those readings, its digits' columns on `line`), and whether the reading at its own width is one of them;
-    ([], False) when all differ.
-
-    The widest reading is only made when the first two disagree."""
+    ([], False) when all differ. The widest reading is only made when the first two disagree."""
     def spelling(digits: list[LineDigit]) -> str:
         return "".join(str(d.digit) for d in digits)
 
@@ -74,10 +72,9 @@ def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
         return max(readings, key=lambda digits: min((d.confidence for d in digits), default=0.0))
 
     def on_own_width(digits: list[LineDigit], factor: float) -> list[LineDigit]:
-        return [dataclasses.replace(d, columns=tuple(round(margin + (c - margin) / factor) for c in d.columns))
-                for d in digits]
+        return [dataclasses.replace(d, columns=tuple(round(LINE_MARGIN + (c - LINE_MARGIN) / factor)
+                                                     for c in d.columns)) for d in digits]
 
-    margin = LINE_MARGIN
     own, wider = reader.read_lines([line, widened(line, WIDENINGS[0])])
     wider = on_own_width(wider, WIDENINGS[0])
     if spelling(own) == spelling(wider):
@@ -108,10 +105,10 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
 
     The line reader (`digitnet.line_reader`) spells the run (when `widen`, as `agreed_spelling` does, else at its
     own width); the candidate cuts of `digitnet.touching` then give the pieces that read best as those digits,
-    one piece per digit. Returns the pieces' readings (each
-    with the spelled digit) when the reader spells two or more digits, each at least `confidence` sure, and
-    such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
-    but one in a sure long run, see WEAK_PIECE_RUN, and none when every digit is SURE_SPELLING sure); else [].
+    one piece per digit. Returns the pieces' readings (each with the spelled digit) when the reader spells two
+    or more digits, each at least `confidence` sure, and such pieces exist, each at least `piece_floor` like its
+    digit to the classifier (when `weak_piece`, all but one in a sure long run, see WEAK_PIECE_RUN, and none
+    when every digit is SURE_SPELLING sure and the run's own width reads so); else [].
 
     Args:
         classifier: a `digitnet.model.SavedModelClassifier` (its `line_reader`, None when it has none).
