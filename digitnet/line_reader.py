@@ -69,9 +69,10 @@ def digit_crops(images: np.ndarray) -> list[np.ndarray]:
     return crops
 
 
-def _resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    resized = Image.fromarray(image, mode="F").resize((max(1, width), max(1, height)), Image.Resampling.BILINEAR)
-    return np.asarray(resized, dtype=np.float32)
+def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """float32 [h, w] -> float32 [height, width], bilinear (a digit, a shape or a line's writing)."""
+    scaled = Image.fromarray(image, mode="F").resize((max(1, width), max(1, height)), Image.Resampling.BILINEAR)
+    return np.asarray(scaled, dtype=np.float32)
 
 
 def compose_line(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator,
@@ -96,7 +97,7 @@ def compose_line(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gen
         if crop.shape[0] < 0.6 * crop.shape[1]:
             height = max(4, round(crop.shape[0] * DIGIT_HEIGHT / 20))
         width = max(2, round(crop.shape[1] * height / crop.shape[0] * rng.uniform(*WIDTH_FACTOR)))
-        digit = _resized(crop, height, width)
+        digit = resized(crop, height, width)
         on_baseline = MARGIN + DIGIT_HEIGHT - height + int(rng.integers(-2, 3))
         centred = MARGIN + (DIGIT_HEIGHT - height) // 2 + int(rng.integers(-1, 2))
         top = int(np.clip(on_baseline if rng.random() < 0.5 else centred, 0, LINE_HEIGHT - height))
@@ -116,7 +117,7 @@ def shape_line(shape: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
     width = max(2, round(shape.shape[1] * height / shape.shape[0] * rng.uniform(0.85, 1.15)))
     line = np.zeros((LINE_HEIGHT, width + 2 * MARGIN), np.float32)
     top = MARGIN + (DIGIT_HEIGHT - height) // 2
-    line[top : top + height, MARGIN : MARGIN + width] = _resized(shape, height, width)
+    line[top : top + height, MARGIN : MARGIN + width] = resized(shape, height, width)
     return line, np.zeros(0, np.int64)
 
 

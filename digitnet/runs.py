@@ -12,16 +12,15 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
 
 from digitnet.images import line_pixels
 from digitnet.images.ink import crop_box
-from digitnet.line_reader import LineDigit
+from digitnet.line_reader import MARGIN, LineDigit, resized
 from digitnet.touching import spelled_chain
 
 # A run is read when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and every piece
 # is at least RUN_PIECE_FLOOR like its digit to the classifier (its probability times 1 - not-a-digit) ...
-LINE_MARGIN = 4  # blank pixels around a run given to the line reader, as around the lines it learnt from
+LINE_MARGIN = MARGIN  # blank pixels around a run given to the line reader, as around the lines it learnt from
 RUN_CONFIDENCE = 0.7
 RUN_PIECE_FLOOR = 0.05
 # ... but one piece of a run of WEAK_PIECE_RUN+ digits spelled WEAK_PIECE_CONFIDENCE sure may be less (the cut search
@@ -56,9 +55,8 @@ def widened(line: np.ndarray, factor: float, margin: int = LINE_MARGIN) -> np.nd
     """A line for the reader (float32 [28, w], `margin` blank columns each side) with its writing `factor` times
     as wide, float32 [28, about (w - 2 * margin) * factor + 2 * margin]."""
     writing = line[:, margin : line.shape[1] - margin]
-    width = max(1, round(writing.shape[1] * factor))
-    stretched = Image.fromarray(writing, mode="F").resize((width, line.shape[0]), Image.Resampling.BILINEAR)
-    return np.pad(np.asarray(stretched, np.float32), ((0, 0), (margin, margin)))
+    stretched = resized(writing, line.shape[0], max(1, round(writing.shape[1] * factor)))
+    return np.pad(stretched, ((0, 0), (margin, margin)))
 
 
 def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
