@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,17 @@ def test_tensorflow_is_imported_without_keras_which_still_loads_on_first_use():
             "assert sys.modules.get('keras.src.optimizers', 'absent') == 'absent'\n"
             "assert tf.keras.layers.Dense(3).units == 3 and 'keras.src.optimizers' in sys.modules")
     run_in_a_fresh_python(code)
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="oneDNN's default differs off x86")
+@pytest.mark.parametrize("setting, expected", [(None, True), ("0", False)])
+def test_tensorflow_runs_through_onednn_unless_the_user_switched_it_off(setting, expected):
+    # TensorFlow's own default is oneDNN only on AVX-512/AMX processors; elsewhere its convolutions are 2.6x slower
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", **({"TF_ENABLE_ONEDNN_OPTS": setting} if setting else {})})
+    code = ("from digitnet._tf import tf\n"
+            "from tensorflow.python.util import _pywrap_util_port\n"
+            "print(_pywrap_util_port.IsMklEnabled())")
+    completed = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, capture_output=True,
+                               text=True)
+    assert completed.stdout.split() == [str(expected)]
