@@ -21,7 +21,7 @@ from digitnet.errors import DigitnetError
 from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
-from digitnet.runs import NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
+from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain
 
 # A glyph is a digit when the model is at most this sure it is not one ...
@@ -278,8 +278,10 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         cut_lone = wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height)
         read = _piece_reader(classifier, found, glyph.mask,
                              PIECE_DETAIL_SIDE if in_number or rather_wide or wide_for_digit else DETAIL_SIDE)
-        if in_number or rather_wide or cut_lone:
+        if in_number or rather_wide or wide_for_digit:
             run = read_run(classifier, found, glyph.mask, read)
+        elif cut_lone:  # the only mark, one sure digit about as wide as tall: or two digits touching?
+            run = read_run(classifier, found, glyph.mask, read, LONE_RUN_CONFIDENCE)
         elif not whole.is_digit or alone:  # too narrow to be cut, yet maybe two digits written close ("11", "17")
             # or, the only mark, drawn over each other (a "13" read as a sure 8)
             run = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,

@@ -369,6 +369,13 @@ class SpellsByWidth(Spells):
         return super().read(line)
 
 
+def joined_rings() -> Image.Image:
+    """Two rings joined by a bar, far wider than tall (a sure 8 to `Holes`): a run the line reader is asked about."""
+    image = rings([(100, 75, 200, 225), (220, 75, 320, 225)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    return image
+
+
 def with_reader(classifier, reader):
     classifier.line_reader = reader
     return classifier
@@ -377,8 +384,7 @@ def with_reader(classifier, reader):
 def test_the_line_reader_reads_touching_digits_that_cut_pieces_alone_cannot_decide():
     # the joined rings of the "8 or 00" case above: the line reader's spelling decides, and the pieces that
     # read best as its digits give the boxes
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = joined_rings()
     reader = Spells([0, 0])
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="00.png")
     assert result.ok and result.number == "00", result.refusal
@@ -388,11 +394,10 @@ def test_the_line_reader_reads_touching_digits_that_cut_pieces_alone_cannot_deci
 
 
 def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = joined_rings()
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png").refusal
     for reader in (Spells([0, 0], confidence=runs.RUN_CONFIDENCE - 0.01),  # unsure
-                   Spells([1, 1], confidence=runs.SURE_SPELLING - 0.02),  # pieces nothing like a 1 to the classifier
+                   Spells([6, 9], confidence=runs.SURE_SPELLING - 0.02),  # pieces nothing like a 6 and a 9
                    Spells([8])):  # one digit: the glyph is left to the cut search
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
         assert result.refusal == without and reader.lines
@@ -400,11 +405,10 @@ def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
 
 def test_a_surely_spelled_run_is_read_even_when_its_pieces_are_unlike_its_digits():
     # interlocked digits the reader spells surely often have no clean cut: the pieces then only place them
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
-    reader = Spells([1, 1], confidence=runs.SURE_SPELLING + 0.02)
-    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="11.png")
-    assert result.ok and result.number == "11", result.refusal
+    image = joined_rings()
+    reader = Spells([6, 9], confidence=runs.SURE_SPELLING + 0.02)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="69.png")
+    assert result.ok and result.number == "69", result.refusal
     assert result.digits[0].box[2] <= result.digits[1].box[0] + 20  # each digit has its own piece's box
 
 
@@ -422,8 +426,7 @@ def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="010.png")
         assert (result.number, result.refusal) == (without.number, without.refusal) and reader.lines
     # two joined rings spelled "01": too short a run for a piece unlike its digit
-    pair = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(pair).line([(195, 150), (225, 150)], fill=0, width=12)
+    pair = joined_rings()
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 1], sure)), pair, "01.png")
     assert result.number != "01"
 
@@ -452,8 +455,7 @@ def test_a_narrow_mark_that_is_no_digit_is_read_as_two_only_when_reader_and_piec
 
 
 def test_a_run_is_spelled_as_two_of_its_readings_at_three_widths_agree():
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = joined_rings()
     wider, widest = runs.WIDENINGS
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
     # at its own width the reader sees one digit; widened, both readings agree on two
@@ -472,15 +474,14 @@ def test_a_run_is_spelled_as_two_of_its_readings_at_three_widths_agree():
 
 
 def test_a_sure_spelling_its_own_width_does_not_read_must_still_have_pieces_like_its_digits():
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = joined_rings()
     wider, widest = runs.WIDENINGS
     sure = runs.SURE_SPELLING + 0.05
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
-    # both widened readings surely spell "11", whose pieces (rings) are nothing like 1s
-    for own, expected in ((([1, 1], sure), "11"), (([8], 0.95), without.number)):
-        reader = SpellsByWidth({1.0: own, wider: ([1, 1], sure), widest: ([1, 1], sure)})
-        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="11.png")
+    # both widened readings surely spell "69", whose pieces (rings) are nothing like a 6 and a 9
+    for own, expected in ((([6, 9], sure), "69"), (([8], 0.95), without.number)):
+        reader = SpellsByWidth({1.0: own, wider: ([6, 9], sure), widest: ([6, 9], sure)})
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="69.png")
         assert result.number == expected, (own, result.refusal)
 
 
@@ -495,8 +496,7 @@ def test_a_mark_too_narrow_to_cut_is_read_at_its_own_width_only():
 
 def test_a_sure_spelling_no_cut_can_follow_is_cut_straight_between_the_readers_digits(monkeypatch):
     # "77" joined along the bar may have no candidate cut that gives two pieces: the reader's columns place them
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = joined_rings()
     monkeypatch.setattr(runs, "spelled_chain", lambda *args: [])
     sure = runs.SURE_SPELLING + 0.05
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
@@ -525,3 +525,46 @@ def test_an_only_mark_read_as_a_sure_digit_is_read_as_two_when_reader_and_pieces
     reader = Spells([0, 0], sure)
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), pair((340, 25, 470, 275)), "80.png")
     assert result.number == "80" and not reader.lines, result.refusal
+
+
+def test_an_only_mark_as_wide_as_tall_read_as_a_sure_digit_is_two_digits_only_when_spelled_very_surely():
+    # two rings joined, about as wide as tall: a sure 8 to this classifier, or "00"? Letters such as M and R
+    # spell two digits fairly surely too, so the reader must be LONE_RUN_CONFIDENCE sure of each
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    sure = runs.LONE_RUN_CONFIDENCE + 0.02
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
+    assert result.ok and result.number == "00", result.refusal
+    reader = Spells([0, 0], confidence=runs.LONE_RUN_CONFIDENCE - 0.03)  # sure enough for a wider run
+    assert runs.LONE_RUN_CONFIDENCE - 0.03 > max(runs.RUN_CONFIDENCE, runs.SURE_SPELLING)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8.png")
+    assert result.number != "00" and reader.lines
+
+
+def coil(loops: int) -> Image.Image:
+    """Rings in a row, each overlapping the next by half: a scribble of loops, one wide mark."""
+    return rings([(40 + 60 * k, 90, 160 + 60 * k, 210) for k in range(loops)], size=(120 + 60 * loops, 300), width=10)
+
+
+def test_enclosed_areas_are_counted_as_a_reader_of_digits_would():
+    def mask(image):
+        ink = np.asarray(image) < 128
+        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        return ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+
+    assert runs.enclosed_areas(mask(rings([(50, 50, 150, 150)]))) == 1
+    assert runs.enclosed_areas(mask(joined_rings())) == 2
+    assert runs.enclosed_areas(mask(coil(2))) == 3  # two overlapping rings: left, lens, right
+    assert runs.enclosed_areas(mask(coil(5))) >= 9  # its neighbours cut each ring into three areas or more
+    speck = np.ones((9, 9), bool)
+    speck[4, 4] = False  # one enclosed pixel: a gap between ink pixels, not an area
+    assert runs.enclosed_areas(speck) == 0
+
+
+def test_a_run_enclosing_more_areas_than_its_digits_can_is_not_read_as_them():
+    # a coil of loops spelled "00" surely: five loops overlapping enclose far more than two 0s touching can
+    sure = runs.SURE_SPELLING + 0.05
+    for image, expected in ((joined_rings(), True), (coil(5), False)):
+        reader = Spells([0, 0], sure)
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="loops.png")
+        assert (result.number == "00") == expected and reader.lines, result.refusal
