@@ -24,16 +24,19 @@ REPRODUCE = [
 ]
 
 
+def _cpu_line(cpu: dict) -> str:
+    extensions = ", ".join(cpu["vector_extensions"]) or "none detected"
+    return (f"{cpu['model']}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
+            f"{cpu['physical_cores'] or '?'} physical cores; {extensions}")
+
+
 def machine_lines(machine: dict, peak: dict | None) -> list[str]:
     """The machine table (CPU, memory, OS, versions, and the measured float32 matmul peak in GFLOP/s)."""
-    cpu, versions = machine["cpu"], machine["versions"]
-    extensions = ", ".join(cpu["vector_extensions"]) or "none detected"
     rows = [
-        ["CPU", f"{cpu['model']}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
-                f"{cpu['physical_cores'] or '?'} physical cores; {extensions}"],
+        ["CPU", _cpu_line(machine["cpu"])],
         ["Memory", f"{machine['memory_gib']} GiB"],
         ["OS", machine["os"]],
-        ["Versions", ", ".join(f"{name} {version}" for name, version in versions.items())],
+        ["Versions", ", ".join(f"{name} {version}" for name, version in machine["versions"].items())],
     ]
     if peak:
         sizes = ", ".join(f"{n}: {stat['max']:.1f}" for n, stat in peak["per_size"].items())
@@ -69,11 +72,14 @@ def models_lines(models: dict) -> list[str]:
     ]
 
 
-def section_lines(number: int, name: str, section: dict, run_date: str) -> list[str]:
-    """One section's heading and body (or why it failed)."""
+def section_lines(number: int, name: str, section: dict, run_date: str, cpu: dict | None = None) -> list[str]:
+    """One section's heading and body (or why it failed); `cpu` is this run's processor, named when a section
+    kept from an earlier run was measured on another one."""
     lines = [f"## {number}. {section.get('title', name)}", ""]
     if section.get("run") and section["run"] != run_date:
-        lines += [f"*Kept from an earlier run ({section['run']}); not re-measured this time.*", ""]
+        measured_on = section.get("cpu")
+        elsewhere = f", on another processor: {_cpu_line(measured_on)}" if measured_on and measured_on != cpu else ""
+        lines += [f"*Kept from an earlier run ({section['run']}{elsewhere}); not re-measured this time.*", ""]
     if "error" in section:
         return lines + [f"This section failed: {section['error']}", ""]
     return lines + SECTIONS[name].to_markdown(section) + [""]
@@ -100,7 +106,7 @@ def render(results: dict, chart_name: str | None = "results.png") -> str:
     if chart_name:
         lines += [f"![Training throughput, data loading and achieved GFLOP/s]({chart_name})", ""]
     for number, name in enumerate((n for n in SECTIONS if n in sections), start=1):
-        lines += section_lines(number, name, sections[name], results["date"])
+        lines += section_lines(number, name, sections[name], results["date"], results["machine"]["cpu"])
     if results.get("models"):
         lines += ["## Trained models", "", *models_lines(results["models"]), ""]
     return "\n".join(lines + ["## Reproduce", "", "```", *REPRODUCE, "```", ""])

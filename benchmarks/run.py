@@ -138,14 +138,16 @@ def main(argv: list[str] | None = None) -> int:
         results = {
             "schema": 1, "date": now_iso(), "command": " ".join(["python -m benchmarks.run", *shown]),
             "machine": describe_machine(), "plan": asdict(ctx.plan),
-            "sections": {name: section for name, section in previous.get("sections", {}).items()
+            # a kept section remembers the processor it was measured on (older results.json: the run's machine)
+            "sections": {name: {"cpu": previous.get("machine", {}).get("cpu"), **section}
+                         for name, section in previous.get("sections", {}).items()
                          if name in SECTIONS and name not in args.sections},
         }
         for key in ("matmul_peak", "models"):  # kept until this run measures its own
             if previous.get(key):
                 results[key] = previous[key]
         for name in args.sections:
-            results["sections"][name] = run_section(name, ctx, results["date"])
+            results["sections"][name] = {**run_section(name, ctx, results["date"]), "cpu": results["machine"]["cpu"]}
             if ctx.produced("matmul_peak"):
                 results["matmul_peak"] = ctx.matmul_peak
             paths = write_outputs(results, out_dir)  # after every section: a late crash keeps the rest

@@ -18,7 +18,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS.parent))
 
-from benchmarks import model_table, run, torch_mlp, user_images  # noqa: E402
+from benchmarks import model_table, report, run, torch_mlp, user_images  # noqa: E402
 from benchmarks.context import Plan  # noqa: E402
 from benchmarks.flops import forward_flops, layer_shapes, training_flops, training_matmul_shapes  # noqa: E402
 from benchmarks.image_set import ensure_images  # noqa: E402
@@ -248,6 +248,19 @@ def test_only_reruns_one_section_and_keeps_the_rest(tiny_results, mnist_dir):
     assert after["sections"]["data_loading"]["run"] != before["sections"]["data_loading"]["run"]
     markdown = (out / "results.md").read_text()
     assert "Kept from an earlier run" in markdown and "| training (earlier run) |" in markdown
+
+
+def test_a_kept_section_measured_on_another_processor_names_it():
+    def cpu(*extensions):
+        return {"model": "AMD EPYC", "logical_cpus": 2, "usable_cpus": 2, "physical_cores": 2,
+                "vector_extensions": list(extensions)}
+
+    kept = {"title": "Training", "error": "not measured", "run": "2026-01-01", "cpu": cpu("avx2", "avx512f")}
+    elsewhere = "\n".join(report.section_lines(1, "training", kept, "2026-02-01", cpu("avx2")))
+    assert "Kept from an earlier run (2026-01-01, on another processor: AMD EPYC" in elsewhere
+    assert "avx512f" in elsewhere
+    same = "\n".join(report.section_lines(1, "training", kept, "2026-02-01", cpu("avx2", "avx512f")))
+    assert "Kept from an earlier run (2026-01-01); not re-measured" in same
 
 
 def test_a_model_using_section_runs_alone(tmp_path, mnist_dir, user_images_dir, tiny_results):
