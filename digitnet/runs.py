@@ -122,9 +122,10 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     The line reader (`digitnet.line_reader`) spells the run (when `widen`, as `agreed_spelling` does, else at its
     own width); the candidate cuts of `digitnet.touching` then give the pieces that read best as those digits,
     one piece per digit. Returns the pieces' readings (each with the spelled digit) when the reader spells two
-    or more digits, each at least `confidence` sure, and such pieces exist, each at least `piece_floor` like its
-    digit to the classifier (when `weak_piece`, all but one in a sure long run, see WEAK_PIECE_RUN, and none
-    when every digit is SURE_SPELLING sure and the run's own width reads so); else [].
+    or more digits, each at least `confidence` sure, whose ink encloses no more areas than they can (DIGIT_HOLES),
+    and such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
+    but one in a sure long run, see WEAK_PIECE_RUN, and none when every digit is SURE_SPELLING sure and the run's
+    own width reads so); else [].
 
     Args:
         classifier: a `digitnet.model.SavedModelClassifier` (its `line_reader`, None when it has none).
