@@ -1,7 +1,7 @@
 """Quiet TensorFlow's start-up and deprecation chatter, deliberately and visibly.
 
 TensorFlow prints CUDA probing errors, oneDNN notices and a flood of tf.compat.v1 deprecation warnings;
-in a notebook they bury the output that matters. Importing digitnet changes nothing global: the entry
+in a notebook they bury the output that matters. Importing digitnet leaves warnings and logging alone: the entry
 points (``python -m digitnet``) and the notebooks' Setup cells call `quiet_tensorflow()` themselves, and
 its filters match only warnings raised from TensorFlow's and Keras' own modules, so a user's warnings
 still show. Set ``DIGITNET_VERBOSE=1`` to see everything again.
