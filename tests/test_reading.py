@@ -147,6 +147,20 @@ def rings(boxes, size=(500, 300), width=16) -> Image.Image:
     return image
 
 
+def rings_as_wide_as_tall() -> Image.Image:
+    """Two tall rings joined by a bar, about as wide as tall: a sure 8 to `Holes`, or touching 0s?"""
+    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    return image
+
+
+def joined_rings() -> Image.Image:
+    """Two rings joined by a bar, far wider than tall (a sure 8 to `Holes`): a run the line reader is asked about."""
+    image = rings([(100, 75, 200, 225), (220, 75, 320, 225)])
+    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    return image
+
+
 def test_a_ring_alone_is_read_whole():
     result = reading.read_image(Rings(), rings([(150, 60, 280, 240)]), name="0.png")
     assert result.ok and result.number == "0"
@@ -218,8 +232,7 @@ class Holes:
 def test_a_lone_sure_digit_that_also_reads_as_touching_digits_is_refused():
     # two tall rings joined, about as wide as tall: the whole is a sure 8 to this classifier, and cut, two
     # 0s it is only 90% sure of; with nothing beside it the image cannot say whether it is "8" or "00"
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = rings_as_wide_as_tall()
     result = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png")
     assert not result.ok and result.refusal == \
         "does not look like one digit: it reads as an 8, but also as touching digits (0 0)"
@@ -367,13 +380,6 @@ class SpellsByWidth(Spells):
         factor = min(self.by_width, key=lambda f: abs((own - 8) * f + 8 - line.shape[1]))
         self.digits, self.confidence = self.by_width[factor]
         return super().read(line)
-
-
-def joined_rings() -> Image.Image:
-    """Two rings joined by a bar, far wider than tall (a sure 8 to `Holes`): a run the line reader is asked about."""
-    image = rings([(100, 75, 200, 225), (220, 75, 320, 225)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
-    return image
 
 
 def with_reader(classifier, reader):
@@ -530,8 +536,7 @@ def test_an_only_mark_read_as_a_sure_digit_is_read_as_two_when_reader_and_pieces
 def test_an_only_mark_as_wide_as_tall_read_as_a_sure_digit_is_two_digits_only_when_spelled_very_surely():
     # two rings joined, about as wide as tall: a sure 8 to this classifier, or "00"? Letters such as M and R
     # spell two digits fairly surely too, so the reader must be LONE_RUN_CONFIDENCE sure of each
-    image = rings([(100, 40, 200, 260), (220, 40, 320, 260)])
-    ImageDraw.Draw(image).line([(195, 150), (225, 150)], fill=0, width=12)
+    image = rings_as_wide_as_tall()
     sure = runs.LONE_RUN_CONFIDENCE + 0.02
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
     assert result.ok and result.number == "00", result.refusal

@@ -65,9 +65,11 @@ def test_module_is_small_enough_to_read(name):
     assert lines <= MAX_MODULE_LINES, f"{name} has {lines} lines; split it along its seams"
 
 
-def run_in_a_fresh_python(code: str) -> None:
-    """Run `code` in a new interpreter from the checkout (its own imports, nothing of this process's)."""
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+def run_in_a_fresh_python(code: str, environment: dict | None = None) -> None:
+    """Run `code` in a new interpreter from the checkout (its own imports, nothing of this process's), in
+    `environment` (default: this process's)."""
+    environment = {**(os.environ if environment is None else environment), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=environment)
 
 
 def test_importing_digitnet_leaves_warning_filters_alone():
@@ -94,11 +96,8 @@ def test_tensorflow_is_imported_without_keras_which_still_loads_on_first_use():
 @pytest.mark.parametrize("setting, expected", [(None, True), ("0", False)])
 def test_tensorflow_runs_through_onednn_unless_the_user_switched_it_off(setting, expected):
     # TensorFlow's own default is oneDNN only on AVX-512/AMX processors; elsewhere its convolutions are 2.6x slower
-    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", **({"TF_ENABLE_ONEDNN_OPTS": setting} if setting else {})})
-    code = ("from digitnet._tf import tf\n"
-            "from tensorflow.python.util import _pywrap_util_port\n"
-            "print(_pywrap_util_port.IsMklEnabled())")
-    completed = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, capture_output=True,
-                               text=True)
-    assert completed.stdout.split() == [str(expected)]
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    environment.update({"TF_ENABLE_ONEDNN_OPTS": setting} if setting else {})
+    run_in_a_fresh_python("from digitnet._tf import tf\n"
+                          "from tensorflow.python.util import _pywrap_util_port\n"
+                          f"assert _pywrap_util_port.IsMklEnabled() is {expected}", environment)
