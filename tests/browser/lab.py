@@ -135,23 +135,58 @@ def running_lab(root: Path, state: Path, log: Path) -> Iterator[JupyterLab]:
 
 
 def open_notebook(page, lab: JupyterLab, name: str, timeout_s: float = 120) -> None:
-    """Open `name` (relative to the server's root) and wait until its kernel is ready."""
-    page.goto(lab.url(f"lab/tree/{name}"), wait_until="domcontentloaded", timeout=timeout_s * 1000)
+    """Open `name` (relative to the server's root) in a workspace of its own and wait until its kernel is ready.
+
+    A workspace of its own: in the server's default one JupyterLab would also reopen every notebook an earlier
+    page opened, and a menu command can then act on one of those instead of on `name`."""
+    workspace = f"{Path(name).stem}-{secrets.token_hex(4)}"
+    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), wait_until="domcontentloaded",
+              timeout=timeout_s * 1000)
     page.wait_for_function(
         """() => {
           const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
           const session = panel && panel.sessionContext;
           return !!(session && session.session && session.session.kernel
-                    && session.session.kernel.status === "idle" && panel.content.widgets.length);
+                    && session.session.kernel.status === "idle" && panel.content.widgets.length
+                    && document.querySelectorAll(".jp-NotebookPanel").length === 1);
         }""",
         timeout=timeout_s * 1000, polling=250,
     )
 
 
-def run_all(page) -> None:
-    """Run > Run All Cells, through the menus as a person would."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+def wait_until(condition, timeout_s: float, every_s: float = 0.25) -> bool:
+    """Poll `condition()` until it is true (True) or `timeout_s` has passed (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every_s)
+    return False
+
+
+def run_all(page, attempts: int = 3, started_within_s: float = 15) -> None:
+    """Run > Run All Cells, through the menus as a person would, and make sure it started.
+
+    A click can land while JupyterLab still has the command disabled (the notebook not yet its current widget),
+    and then nothing runs and nothing says so. A person would see no cell start and choose it again: so
+    does this, up to `attempts` times, before giving up with the notebook's state."""
+    enabled_item = page.locator(".lm-Menu-item:not(.lm-mod-disabled)", has_text="Run All Cells")
+    state = None
+
+    def started() -> bool:
+        nonlocal state
+        state = page.evaluate(NOTEBOOK_STATE_JS)
+        return bool(state and (state["pending"] or state["executed"] or state["kernel"] != "idle"))
+
+    for _ in range(attempts):
+        page.keyboard.press("Escape")  # close a menu a failed attempt may have left open
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        if not wait_until(lambda: enabled_item.count() > 0, started_within_s):
+            continue
+        enabled_item.first.click()
+        if wait_until(started, started_within_s):
+            return
+    raise RuntimeError(f"Run All Cells did not start a cell in {attempts} attempts: {state}")
 
 
 def wait_for_run_all(page, timeout_s: float) -> dict:
