@@ -16,7 +16,8 @@ from scipy import ndimage
 
 from digitnet.images import line_pixels
 from digitnet.images.ink import crop_box
-from digitnet.line_reader import MARGIN, LineDigit, resized
+from digitnet.line_batches import MARGIN, resized
+from digitnet.line_reader import LineDigit
 from digitnet.touching import spelled_chain
 
 # A run is read when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and every piece

@@ -1,4 +1,4 @@
-"""The touching-digit line reader: composed training lines, CTC spelling, training, saving and loading."""
+"""The touching-digit line reader: CTC spelling, training, saving and loading."""
 
 from __future__ import annotations
 
@@ -11,47 +11,14 @@ from digitnet import line_reader
 from digitnet._tf import tf, tf1
 from digitnet.config import NetworkSpec
 from digitnet.errors import DigitnetError
-from digitnet.line_reader import BLANK, FRAME_WIDTH, LINE_HEIGHT, LineReader, spell
+from digitnet.line_batches import FRAME_WIDTH, compose_line, digit_crops
+from digitnet.line_reader import LineReader, spell
 
 
 @pytest.fixture(scope="module")
 def crops():
     images, labels = synthetic_digits(200, seed=3)
-    return line_reader.digit_crops(images), labels
-
-
-def test_a_composed_line_holds_its_digits_touching_or_apart(crops):
-    digit_crops, labels = crops
-    widths = {}
-    for touching in (True, False):
-        rng = np.random.default_rng(0)  # the same digits both times
-        line, digits = line_reader.compose_line(digit_crops, labels, rng, 4, touching)
-        assert line.shape[0] == LINE_HEIGHT and line.dtype == np.float32 and 0 < line.max() <= 1
-        assert len(digits) == 4 and set(digits) <= set(range(10))
-        widths[touching] = line.shape[1]
-    assert widths[True] < widths[False]  # overlapping neighbours take less room than gaps
-
-
-def test_narrow_touching_digits_stay_on_the_line_and_each_shows_half_of_itself():
-    # bars 2 pixels wide (a thin 1) overlapped by up to 6 pixels used to walk off the line's left end
-    ones = [np.ones((20, 2), np.float32), np.ones((20, 3), np.float32)]
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        line, digits = line_reader.compose_line(ones, np.array([1, 1]), rng, 6, touching=True)
-        ink_columns = (line > 0).any(axis=0).sum()
-        assert ink_columns >= 2 + 5 * 1, ink_columns  # each bar after the first adds a column or more
-
-
-def test_a_batch_is_padded_to_whole_frames_and_shape_lines_spell_nothing(crops):
-    digit_crops, labels = crops
-    shapes = line_reader.digit_crops(np.full((3, 784), 200, np.uint8))
-    batch = line_reader.training_batch(digit_crops, labels, np.random.default_rng(1), shapes, size=40,
-                                       shape_share=0.5)
-    assert batch["lines"].shape[:2] == (40, LINE_HEIGHT) and batch["lines"].shape[2] % FRAME_WIDTH == 0
-    assert (batch["frames"] * FRAME_WIDTH >= batch["digit_counts"]).all()
-    assert 0 < (batch["digit_counts"] == 0).sum() < 40  # some blank lines, some with digits
-    for digits, count in zip(batch["digits"], batch["digit_counts"], strict=True):
-        assert (digits[:count] > BLANK).all() and (digits[count:] == BLANK).all()
+    return digit_crops(images), labels
 
 
 def frames(*classes, sure=0.9):
@@ -83,7 +50,7 @@ def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, cro
     assert path.name == line_reader.WEIGHTS_NAME and not list(tmp_path.glob(".*"))  # written atomically
     reader = LineReader(path)
     try:
-        line, _ = line_reader.compose_line(*crops, np.random.default_rng(2), 3, True)
+        line, _ = compose_line(*crops, np.random.default_rng(2), 3, True)
         spelled = reader.read(line)
         assert all(0 <= d.digit <= 9 and 0 < d.confidence <= 1 for d in spelled)
         assert all(a.columns[1] <= b.columns[0] for a, b in zip(spelled, spelled[1:], strict=False))  # left to right
