@@ -62,6 +62,11 @@ WIDENINGS = (1.15, 1.3)
 # not-one-digit images (coils read as "00") refused; of 600 touching numbers 3 read wrong refused, 1 read right lost.
 DIGIT_HOLES = (1, 0, 1, 0, 1, 0, 1, 0, 2, 1)
 HOLE_PIXELS = 4
+# When the run's own width and both WIDENINGS spell the same digits, each UNANIMOUS_CONFIDENCE sure, the pieces
+# only place the digits, whatever was asked of them: interlocked pairs ("70", "89", "94" 98-99.9% sure) leave
+# the cut search no clean piece. On two development draws: 5 more of 600 touching numbers read right, nothing
+# more read wrong; a "%" whose three readings spell "96" was 91% sure.
+UNANIMOUS_CONFIDENCE = 0.95
 
 
 def widened(line: np.ndarray, factor: float, margin: int = LINE_MARGIN) -> np.ndarray:
@@ -96,6 +101,15 @@ def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
     if spelling(widest) == spelling(wider):
         return surest(wider, widest), False
     return [], False
+
+
+def unanimous(reader, line: np.ndarray, spelled: list[LineDigit]) -> bool:
+    """Whether `line` read at its own width and at each of WIDENINGS spells the digits of `spelled`, every digit
+    of every reading at least UNANIMOUS_CONFIDENCE sure."""
+    digits = [d.digit for d in spelled]
+    readings = reader.read_lines([line, *(widened(line, factor) for factor in WIDENINGS)])
+    return all([d.digit for d in reading] == digits and min(d.confidence for d in reading) >= UNANIMOUS_CONFIDENCE
+               for reading in readings)
 
 
 def enclosed_areas(crop: np.ndarray) -> int:
@@ -168,6 +182,9 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         allowed = 1
     else:
         allowed = 0
+    if (not chain or weak > allowed) and unanimous(reader, line, spelled):
+        chain = chain or read(_straight_pieces(crop, spelled, line.shape[1]))
+        chain, weak = (chain if all(chain) else []), 0
     if not chain or weak > allowed:
         return []
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it

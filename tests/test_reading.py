@@ -382,6 +382,13 @@ class SpellsByWidth(Spells):
         return super().read(line)
 
 
+def unsure_when_widened(digits, confidence):
+    """A reader that spells `digits` at every width, `confidence` sure at the line's own width and less than
+    `runs.UNANIMOUS_CONFIDENCE` sure widened: not unanimous, so its pieces must still look like its digits."""
+    widened = (digits, runs.UNANIMOUS_CONFIDENCE - 0.05)
+    return SpellsByWidth({1.0: (digits, confidence), runs.WIDENINGS[0]: widened, runs.WIDENINGS[1]: widened})
+
+
 def with_reader(classifier, reader):
     classifier.line_reader = reader
     return classifier
@@ -455,9 +462,27 @@ def test_a_narrow_mark_that_is_no_digit_is_read_as_two_only_when_reader_and_piec
     result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), Spells([0, 0], sure)), image, "00.png")
     assert result.ok and result.number == "00", result.refusal
     for reader in (Spells([0, 0], confidence=runs.NARROW_RUN_CONFIDENCE - 0.05),  # sure enough for a wide run
-                   Spells([1, 0], confidence=sure)):  # a piece unlike its digit
+                   unsure_when_widened([1, 0], sure)):  # a piece unlike its digit
         result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
         assert not result.ok and "does not look like a digit" in result.refusal and reader.lines
+
+
+def test_a_run_spelled_alike_and_surely_at_every_width_is_read_even_when_its_pieces_are_unlike_its_digits():
+    # an interlocked pair ("70", "89") leaves the cut search no clean piece; the reader's unanimity decides
+    image = rings([(130, 75, 200, 225), (215, 75, 285, 225)], width=10)
+    ImageDraw.Draw(image).line([(195, 150), (220, 150)], fill=0, width=10)
+    sure = runs.UNANIMOUS_CONFIDENCE + 0.02
+    reader = Spells([1, 0], sure)
+    result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="10.png")
+    assert result.ok and result.number == "10", result.refusal
+    assert len(reader.lines) == 4  # its own width for the spelling, then all three widths for unanimity
+    (_, _, left_end, _), (right_start, _, _, _) = (digit.box for digit in result.digits)
+    assert left_end <= right_start  # each digit still has its own piece
+    for reader in (unsure_when_widened([1, 0], sure),
+                   SpellsByWidth({1.0: ([1, 0], sure), runs.WIDENINGS[0]: ([1, 0], sure),
+                                  runs.WIDENINGS[1]: ([1, 1], sure)})):  # the widest reading spells otherwise
+        result = reading.read_image(with_reader(NoEights(ring_confidence=0.9), reader), image, name="00.png")
+        assert not result.ok and "does not look like a digit" in result.refusal
 
 
 def test_a_run_is_spelled_as_two_of_its_readings_at_three_widths_agree():
@@ -524,7 +549,7 @@ def test_an_only_mark_read_as_a_sure_digit_is_read_as_two_when_reader_and_pieces
     sure = runs.NARROW_RUN_CONFIDENCE + 0.02
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([0, 0], sure)), pair(), "00.png")
     assert result.ok and result.number == "00", result.refusal
-    for reader in (Spells([0, 0], confidence=runs.NARROW_RUN_CONFIDENCE - 0.05), Spells([1, 0], confidence=sure)):
+    for reader in (Spells([0, 0], confidence=runs.NARROW_RUN_CONFIDENCE - 0.05), unsure_when_widened([1, 0], sure)):
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), pair(), name="8.png")
         assert result.ok and result.number == "8" and reader.lines, result.refusal
     # beside another digit it is a sure 8 in a number: the reader is not asked about it
