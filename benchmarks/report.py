@@ -120,11 +120,12 @@ def load_results(path: Path) -> dict:
         return {}
 
 
-def write_outputs(results: dict, out_dir: Path) -> dict[str, Path]:
-    """Write results.json, results.png (when there is a section to draw) and results.md; return the paths."""
+def write_outputs(results: dict, out_dir: Path, chart: bool = True) -> dict[str, Path]:
+    """Write results.json, results.png (when `chart` and there is a section to draw) and results.md (linking
+    the chart only when it was drawn); return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "results.json", "md": out_dir / "results.md", "png": out_dir / "results.png"}
     paths["json"].write_text(json.dumps(results, indent=1) + "\n")
-    chart_ok = draw_chart(results, paths["png"])
+    chart_ok = chart and draw_chart(results, paths["png"])
     paths["md"].write_text(render(results, "results.png" if chart_ok else None))
     return paths

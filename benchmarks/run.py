@@ -150,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             results["sections"][name] = {**run_section(name, ctx, results["date"]), "cpu": results["machine"]["cpu"]}
             if ctx.produced("matmul_peak"):
                 results["matmul_peak"] = ctx.matmul_peak
-            paths = write_outputs(results, out_dir)  # after every section: a late crash keeps the rest
+            write_outputs(results, out_dir, chart=False)  # after every section: a late crash keeps the rest
         if ctx.produced("matmul_peak"):
             remeasure_peak(results, ctx)
-            paths = write_outputs(results, out_dir)
+        paths = write_outputs(results, out_dir)  # the chart once, at the end: drawing it takes about a second
         print_summary(results, paths)
         return 0
     finally:
