@@ -8,6 +8,7 @@ batch of them to one width with their CTC targets; `prefetched` makes batches ah
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 
@@ -115,22 +116,33 @@ def training_batch(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.G
 
 
 def prefetched(make, count: int, depth: int = 2):
-    """Yield `make()` `count` times, made in a thread of its own up to `depth` ahead, in order. Composing a batch
-    of lines is Python and numpy (about a fifth of a step); made while TensorFlow runs the step before, a
-    step took 82 ms instead of 106 on a 2-core machine. One thread makes them all, so the batches (and the
-    weights trained on them) are those of making them one after another. An error in `make` is raised here."""
-    made = queue.Queue(depth)
+    """Yield `make()` `count` times, in order, each made in a thread of its own up to `depth` ahead, so that
+    composing the next batch of lines (Python and numpy) overlaps the TensorFlow step on this one. One thread
+    makes them all, so the batches, and the weights trained on them, are those of making them one after
+    another. An error in `make` is raised here; closing the generator early stops the thread."""
+    # On a 2-core machine a reader's step took 82 ms instead of 106 ms, and 1,300 of them 132 s instead of 147 s.
+    made: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
 
     def fill() -> None:
         try:
             for _ in range(count):
+                if stop.is_set():
+                    return
                 made.put((make(), None))
         except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
             made.put((None, error))
 
-    threading.Thread(target=fill, name="line batches", daemon=True).start()
-    for _ in range(count):
-        batch, error = made.get()
-        if error is not None:
-            raise error
-        yield batch
+    thread = threading.Thread(target=fill, name="line batches", daemon=True)
+    thread.start()
+    try:
+        for _ in range(count):
+            batch, error = made.get()
+            if error is not None:
+                raise error
+            yield batch
+    finally:
+        stop.set()
+        while thread.is_alive():  # make room for a batch it is waiting to put, so it sees `stop` and ends
+            with contextlib.suppress(queue.Empty):
+                made.get(timeout=0.05)

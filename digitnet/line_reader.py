@@ -18,6 +18,7 @@ Its weights are saved beside the run's checkpoint (`WEIGHTS_NAME`) and exported 
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,9 +181,11 @@ def train_line_reader(images: np.ndarray, labels: np.ndarray, steps: int, seed: 
     crops, rng = digit_crops(images), np.random.default_rng(seed)
     shapes = digit_crops(negatives.shapes(SHAPE_POOL, rng))
     reader = build_reader_graph(start, seed=seed, training=True)
-    with tf1.Session(graph=reader.graph, config=session_config()) as session:
+    batches = prefetched(lambda: training_batch(crops, labels, rng, shapes), steps)
+    # closing(): an interrupted run (Ctrl-C in a notebook keeps the traceback) stops the batch thread at once
+    with tf1.Session(graph=reader.graph, config=session_config()) as session, contextlib.closing(batches):
         session.run(tf1.variables_initializer(reader.graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)))
-        for batch in prefetched(lambda: training_batch(crops, labels, rng, shapes), steps):
+        for batch in batches:
             _, loss = session.run([reader.train_op, reader.loss], {
                 reader.lines: batch["lines"], reader.frames: batch["frames"],
                 reader.digits: batch["digits"], reader.digit_counts: batch["digit_counts"]})

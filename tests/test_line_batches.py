@@ -70,3 +70,12 @@ def test_an_error_making_a_batch_is_raised_where_they_are_used():
 
     with pytest.raises(ValueError, match="no digits to compose"):
         next(prefetched(make, 3))
+
+
+def test_stopping_early_stops_the_thread_that_makes_them():
+    made = []
+    batches = prefetched(lambda: made.append(1) or len(made), 1000)
+    assert next(batches) == 1
+    batches.close()
+    assert not [thread for thread in threading.enumerate() if thread.name == "line batches"]
+    assert len(made) <= 4  # the one used, and no more than the queue held and the thread was making
