@@ -129,6 +129,12 @@ def _straight_pieces(crop: np.ndarray, spelled: list[LineDigit], line_width: int
             for start, end in zip([0, *cuts], [*cuts, crop.shape[1]], strict=True)]
 
 
+def _read_straight(crop: np.ndarray, spelled: list[LineDigit], line_width: int, read: Callable) -> list:
+    """`_straight_pieces` read by `read`: one reading per digit, or [] when a piece holds no ink."""
+    chain = read(_straight_pieces(crop, spelled, line_width))
+    return chain if all(chain) else []
+
+
 def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarray]], list],
              confidence: float = RUN_CONFIDENCE, piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True,
              widen: bool = True) -> list:
@@ -169,8 +175,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     if not chain and weak_piece and least_sure >= SURE_SPELLING and own_width_agrees:
         # no cut gives one piece per digit ("77" joined at the bar): cut where the reader sees one digit end. On
         # two development draws 6 more numbers read right ("34", "60", "77"), 2 more wrong (loops read as "00")
-        chain = read(_straight_pieces(crop, spelled, line.shape[1]))
-        chain = chain if all(chain) else []
+        chain = _read_straight(crop, spelled, line.shape[1], read)
     # a scribble can spell digits too: each piece must also be a little like its digit to the classifier
     likeness = [float(r.probabilities[s.digit]) * (1.0 - r.not_digit) for r, s in zip(chain, spelled, strict=False)]
     weak = sum(value < piece_floor for value in likeness)
@@ -183,8 +188,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     else:
         allowed = 0
     if (not chain or weak > allowed) and unanimous(reader, line, spelled):
-        chain = chain or read(_straight_pieces(crop, spelled, line.shape[1]))
-        chain, weak = (chain if all(chain) else []), 0
+        chain, weak = chain or _read_straight(crop, spelled, line.shape[1], read), 0
     if not chain or weak > allowed:
         return []
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it

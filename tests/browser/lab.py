@@ -164,13 +164,14 @@ def wait_until(condition, timeout_s: float, every_s: float = 0.25) -> bool:
     return False
 
 
-def run_all(page, attempts: int = 3, started_within_s: float = 15) -> None:
-    """Run > Run All Cells, through the menus as a person would, and make sure it started.
-
-    A click can land while JupyterLab still has the command disabled (the notebook not yet its current widget),
-    and then nothing runs and nothing says so. A person would see no cell start and choose it again: so
-    does this, up to `attempts` times, before giving up with the notebook's state."""
+def run_all(page, started_within_s: float = 15) -> None:
+    """Run > Run All Cells, through the menus as a person would, once the command is enabled, and check that a
+    cell started: a click that ran nothing would otherwise only show as a timeout much later."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     enabled_item = page.locator(".lm-Menu-item:not(.lm-mod-disabled)", has_text="Run All Cells")
+    if not wait_until(lambda: enabled_item.count() > 0, started_within_s):
+        raise RuntimeError(f"Run All Cells stayed disabled for {started_within_s:.0f} s")
+    enabled_item.first.click()
     state = None
 
     def started() -> bool:
@@ -178,15 +179,8 @@ def run_all(page, attempts: int = 3, started_within_s: float = 15) -> None:
         state = page.evaluate(NOTEBOOK_STATE_JS)
         return bool(state and (state["pending"] or state["executed"] or state["kernel"] != "idle"))
 
-    for _ in range(attempts):
-        page.keyboard.press("Escape")  # close a menu a failed attempt may have left open
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        if not wait_until(lambda: enabled_item.count() > 0, started_within_s):
-            continue
-        enabled_item.first.click()
-        if wait_until(started, started_within_s):
-            return
-    raise RuntimeError(f"Run All Cells did not start a cell in {attempts} attempts: {state}")
+    if not wait_until(started, started_within_s):
+        raise RuntimeError(f"Run All Cells started no cell within {started_within_s:.0f} s: {state}")
 
 
 def wait_for_run_all(page, timeout_s: float) -> dict:
