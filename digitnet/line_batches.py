@@ -100,7 +100,7 @@ def training_batch(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.G
     (when `shapes`, crops of things that are not digits, are given) hold one shape and nothing to spell.
 
     Returns a dict: lines float32 [size, 28, w, 1]; frames int32 [size] (each line's own frame count);
-    digits int32 [size, longest] (CTC classes, padded with BLANK); digit_counts int32 [size].
+    digits int32 [size, MAX_TRAINING_DIGITS] (CTC classes, padded with BLANK); digit_counts int32 [size].
     """
     made = [shape_line(shapes[int(rng.integers(len(shapes)))], rng) if len(shapes) and rng.random() < shape_share
             else compose_line(crops, labels, rng, int(rng.integers(1, MAX_TRAINING_DIGITS + 1)),
