@@ -274,6 +274,15 @@ def test_thicken_strokes_only_thin_ones():
     assert images.thicken_strokes(wide) is wide
 
 
+def test_a_run_of_digits_is_thickened_less_than_one_digit():
+    thin = np.zeros((100, 60), dtype=np.float32)
+    thin[10:90, 29:31] = 1.0
+    as_digit = images.thicken_strokes(thin)
+    as_line = images.thicken_strokes(thin, width=images.LINE_STROKE_WIDTH, thin=images.LINE_THIN_STROKE_WIDTH)
+    fitted = [images.stroke_width(made) * 20 / max(made.shape) for made in (as_digit, as_line)]
+    assert fitted[1] < fitted[0] - 0.3 and fitted[1] > 1.2
+
+
 def test_crop_box_is_the_ink_bounding_box():
     mask = np.zeros((50, 60), dtype=bool)
     mask[10:20, 30:41] = True

@@ -39,6 +39,8 @@ from digitnet.images.fit import (
     CANVAS_SIZE,
     DETAIL_SIDE,
     FIT_SIZE,
+    LINE_STROKE_WIDTH,
+    LINE_THIN_STROKE_WIDTH,
     center_by_mass,
     extract_digit,
     fit_into_box,
@@ -60,7 +62,8 @@ from digitnet.images.opening import (
 from digitnet.images.segment import digit_mask
 
 __all__ = [
-    "Analysis", "analyse", "back_half", "CANVAS_SIZE", "FIT_SIZE", "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES",
+    "Analysis", "analyse", "back_half", "CANVAS_SIZE", "FIT_SIZE", "LINE_STROKE_WIDTH", "LINE_THIN_STROKE_WIDTH",
+    "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES",
     "PreparedImage", "center_by_mass", "fit_into_box", "flatten_image", "line_pixels", "naive_resize_and_invert",
     "open_image", "prepare_image", "prepare_images",
     "preparation_steps", "stroke_width", "thicken_strokes",
@@ -164,8 +167,9 @@ def back_half(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE)
 def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE,
                 margin: int = 4) -> np.ndarray | None:
     """A run of touching digits (working pixels `mask`, bool [h, w]) prepared as one line for
-    `digitnet.line_reader`: cut out as `back_half` cuts a digit (at enough detail for the run's height), strokes
-    brought to MNIST's width for a `height`-px line, scaled to that height and framed by `margin` blank pixels.
+    `digitnet.line_reader`: cut out as `back_half` cuts a digit (at enough detail for the run's height), thin
+    strokes thickened for a `height`-px line (to `LINE_STROKE_WIDTH`, less than a digit's), scaled to that height
+    and framed by `margin` blank pixels.
 
     Returns:
         float32 [height + 2 * margin, columns] in [0, 1] (the run's ink spans columns margin .. columns -
@@ -180,7 +184,8 @@ def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE,
         return None
     rows = np.flatnonzero((run > 0.05 * float(run.max())).any(axis=1))
     # thicken_strokes judges a stroke against the fitted digit's long side: here the line's height
-    run = thicken_strokes(run, fit_size=max(1, round(height * max(run.shape) / (rows[-1] + 1 - rows[0]))))
+    run = thicken_strokes(run, fit_size=max(1, round(height * max(run.shape) / (rows[-1] + 1 - rows[0]))),
+                          width=LINE_STROKE_WIDTH, thin=LINE_THIN_STROKE_WIDTH)
     fitted = fit_to_height(run, height)
     line = np.pad(fitted / float(fitted.max()), margin)
     return np.clip(line, 0.0, 1.0).astype(np.float32)
