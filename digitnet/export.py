@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # only for annotations: loading a model for prediction need n
 
 SIGNATURE_KEY = "serving_default"
 INPUT_KEY = "images"
-OUTPUT_KEYS = ("probabilities", "classes")  # always there; "not_digit" too when the network has that class
 
 
 def build_serving_graph(network: NetworkSpec):

@@ -28,7 +28,6 @@ _SIDE = 96  # shapes are drawn on a 96x96 canvas, then fitted into 20x20 like a 
 KINDS = ("letter", "letter", "letter", "scribble", "zigzag", "crossing", "junctions", "parallels", "loops", "arrow",
          "mark_and_dot", "polygon", "star", "heart", "blob", "speckles", "hatching", "touching", "touching",
          "fragment")
-NEGATIVE_FRACTION = 0.1  # negatives added per training row
 
 
 def _pen(rng: np.random.Generator) -> tuple[Image.Image, ImageDraw.ImageDraw, int]:

@@ -18,7 +18,6 @@ from . import fields
 from .pen import Pen
 
 STYLES = ("canvas_dark_on_light", "canvas_light_on_dark", "pencil", "ballpoint", "marker", "fountain_pen")
-PAPER_STYLES = ("pencil", "ballpoint", "marker", "fountain_pen")
 
 _PAPERS = [(247, 246, 241), (243, 238, 226), (237, 240, 244), (250, 250, 250), (235, 232, 220)]
 _CANVAS_LIGHT = [(255, 255, 255), (255, 255, 255), (248, 248, 248), (252, 250, 240), (236, 239, 243)]

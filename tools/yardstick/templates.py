@@ -100,8 +100,3 @@ DIGIT_TEMPLATES: dict[int, dict[str, list]] = {
         "diag_9": [ellipse(30, 27, 22, 25, -5, -5 - 365) + [(52, 26), (38, 100)]],
     },
 }
-
-
-def template_names() -> list[tuple[int, str]]:
-    """All (digit, template name) pairs in a fixed order."""
-    return [(d, name) for d in range(10) for name in DIGIT_TEMPLATES[d]]
