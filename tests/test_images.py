@@ -283,6 +283,17 @@ def test_a_run_of_digits_is_thickened_less_than_one_digit():
     assert fitted[1] < fitted[0] - 0.3 and fitted[1] > 1.2
 
 
+def test_line_pixels_scales_a_run_to_its_height_in_the_rows_asked_for():
+    found = images.analyse(draw_seven(size=(300, 200)), "<seven>")
+    mask = images.digit_mask(found.ink_pixels, found.smoothed)
+    line = images.line_pixels(found, mask, height=22, margin=4, line_rows=28)
+    assert line.shape[0] == 28 and line.dtype == np.float32
+    inked = np.flatnonzero(line.max(axis=1) > 0.05)
+    assert 21 <= inked[-1] + 1 - inked[0] <= 23 and inked[0] >= 2 and inked[-1] <= 25  # centred, 3 blank rows
+    assert not line[:, :4].any() and not line[:, -4:].any()
+    assert images.line_pixels(found, mask).shape[0] == images.FIT_SIZE + 8  # by default, margin rows too
+
+
 def test_crop_box_is_the_ink_bounding_box():
     mask = np.zeros((50, 60), dtype=bool)
     mask[10:20, 30:41] = True

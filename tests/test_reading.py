@@ -402,8 +402,11 @@ def test_the_line_reader_reads_touching_digits_that_cut_pieces_alone_cannot_deci
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="00.png")
     assert result.ok and result.number == "00", result.refusal
     assert result.digits[0].box[2] <= result.digits[1].box[0] + 20 and result.digits[0].confidence == 0.95
-    line = reader.lines[0]  # the run, as the reader learnt lines: 20 px tall digits, 4 blank px around
-    assert line.shape[0] == 28 and not line[:4].any() and not line[-4:].any() and line[4:24].any()
+    line = reader.lines[0]  # the run on 28 rows as the reader's lines, RUN_HEIGHT of them inked, centred
+    blank = (28 - runs.RUN_HEIGHT) // 2
+    assert line.shape[0] == 28 and not line[:blank].any() and not line[-blank:].any()
+    assert line[blank].any() and line[blank + runs.RUN_HEIGHT - 1].any()
+    assert not line[:, : runs.LINE_MARGIN].any() and not line[:, -runs.LINE_MARGIN :].any()
 
 
 def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():

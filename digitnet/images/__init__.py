@@ -164,16 +164,16 @@ def back_half(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE)
             "pixels": scale_to_unit(centred)}
 
 
-def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE,
-                margin: int = 4) -> np.ndarray | None:
+def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE, margin: int = 4,
+                line_rows: int | None = None) -> np.ndarray | None:
     """A run of touching digits (working pixels `mask`, bool [h, w]) prepared as one line for
     `digitnet.line_reader`: cut out as `back_half` cuts a digit (at enough detail for the run's height), thin
-    strokes thickened for a `height`-px line (to `LINE_STROKE_WIDTH`, less than a digit's), scaled to that height
-    and framed by `margin` blank pixels.
+    strokes thickened for a `height`-px line (to `LINE_STROKE_WIDTH`, less than a digit's), scaled to that height,
+    centred in `line_rows` rows (default: `margin` blank rows above and below) with `margin` blank columns each side.
 
     Returns:
-        float32 [height + 2 * margin, columns] in [0, 1] (the run's ink spans columns margin .. columns -
-        margin), or None when the mask holds no ink at detail resolution.
+        float32 [line_rows, columns] in [0, 1] (the run's ink spans columns margin .. columns - margin), or None
+        when the mask holds no ink at detail resolution.
     """
     levels = find_ink_levels(found.ink, mask, found.weak)
     top, bottom, left, right = crop_box(mask)
@@ -187,7 +187,8 @@ def line_pixels(found: Analysis, mask: np.ndarray, height: int = FIT_SIZE,
     run = thicken_strokes(run, fit_size=max(1, round(height * max(run.shape) / (rows[-1] + 1 - rows[0]))),
                           width=LINE_STROKE_WIDTH, thin=LINE_THIN_STROKE_WIDTH)
     fitted = fit_to_height(run, height)
-    line = np.pad(fitted / float(fitted.max()), margin)
+    blank_rows = (line_rows if line_rows is not None else height + 2 * margin) - height
+    line = np.pad(fitted / float(fitted.max()), ((blank_rows // 2, blank_rows - blank_rows // 2), (margin, margin)))
     return np.clip(line, 0.0, 1.0).astype(np.float32)
 
 
