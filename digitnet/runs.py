@@ -20,15 +20,16 @@ from digitnet.line_batches import LINE_HEIGHT, MARGIN, resized
 from digitnet.line_reader import LineDigit
 from digitnet.touching import spelled_chain
 
-# A run is read when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and every piece
-# is at least RUN_PIECE_FLOOR like its digit to the classifier (its probability times 1 - not-a-digit) ...
 LINE_MARGIN = MARGIN  # blank pixels around a run given to the line reader, as around the lines it learnt from
 # A run is scaled so that its ink is RUN_HEIGHT rows tall, on LINE_HEIGHT rows as the reader's lines. Its digits
 # are less tall than the run when the baseline wanders (on a development draw 82% of a wavy run's height, 97% of a
 # straight one's) and the reader learnt digits of 16-20 rows. On two development draws (600 touching numbers) 22
 # read 297 right and 81 wrong (wavy runs 136 right), MNIST's 20 282 and 79 (122), 21 290 and 77, 23 296 and 79
-# (and 6 more of their 660 not-one-digit images read as numbers; 22: 1 fewer), 24 275 and 77, 18 219 and 96.
+# (and 6 more of their 660 not-one-digit images answered wrongly; 22: 1 fewer), 24 275 and 77, 18 219 and 96;
+# on a third draw 22 read 149 right and 30 wrong of 300, 20 143 and 33.
 RUN_HEIGHT = 22
+# A run is read when the reader spells two or more digits, each at least RUN_CONFIDENCE sure, and every piece
+# is at least RUN_PIECE_FLOOR like its digit to the classifier (its probability times 1 - not-a-digit) ...
 RUN_CONFIDENCE = 0.7
 RUN_PIECE_FLOOR = 0.05
 # ... but one piece of a run of WEAK_PIECE_RUN+ digits spelled WEAK_PIECE_CONFIDENCE sure may be less (the cut search
