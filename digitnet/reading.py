@@ -53,6 +53,13 @@ EVEN_HEIGHTS = 0.65
 # images as touching digits, the MLP 5, each a whole read 99.99% sure or more; with this, 1 and 2. The
 # touching pairs caught on the development draws read at most 99.91% sure, and none of them was lost.
 SURE_WHOLE = 0.9995
+# ... or when the line reader spells it as two or more digits, each at least this sure, though no pieces read as
+# them. Two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
+# clean piece for either; of 100 such pairs drawn in the canvas, 7 of the 21 read as one wrong digit are refused
+# so instead. On three development draws no single digit this wide was spelled so surely (at most 0.80, a 3 as
+# "35"), and one touching number read wrong ("52" as a 9) is refused; nothing else changed. Narrower marks are
+# not asked: an open 4 is often spelled "64" 85-95% sure.
+LONE_SPELLING = 0.9
 # In a number, a sure digit (not a 0) this many times as wide as the number's other digits is tried as touching
 # digits too, and refused the same way when its pieces read as a number's would but not surely enough: two
 # interlocked digits often read as one sure digit ("4158" as "48"). On two development draws this turned 4 of
@@ -278,14 +285,15 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         cut_lone = wide_for_digit or (alone and whole.is_digit and glyph.width >= SURE_CUT_ASPECT * glyph.height)
         read = _piece_reader(classifier, found, glyph.mask,
                              PIECE_DETAIL_SIDE if in_number or rather_wide or wide_for_digit else DETAIL_SIDE)
+        spelled = []  # how the line reader spells the only mark, one sure digit about as wide as tall
         if in_number or rather_wide or wide_for_digit:
-            run = read_run(classifier, found, glyph.mask, read)
+            run, _ = read_run(classifier, found, glyph.mask, read)
         elif cut_lone:  # the only mark, one sure digit about as wide as tall: or two digits touching?
-            run = read_run(classifier, found, glyph.mask, read, LONE_RUN_CONFIDENCE)
+            run, spelled = read_run(classifier, found, glyph.mask, read, LONE_RUN_CONFIDENCE)
         elif not whole.is_digit or alone:  # too narrow to be cut, yet maybe two digits written close ("11", "17")
             # or, the only mark, drawn over each other (a "13" read as a sure 8)
-            run = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
-                            weak_piece=False, widen=False)
+            run, _ = read_run(classifier, found, glyph.mask, read, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR,
+                               weak_piece=False, widen=False)
         else:
             run = []
         if run:
@@ -298,8 +306,11 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
             pieces, plausible = _cut(found, glyph.mask, read, lone=True)
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces else []
             plausible = plausible if alone else []
+            if alone and not plausible and _surely_several(spelled):
+                plausible = spelled
         # A sure digit as wide as touching digits (the only mark, or rather wide in a number) that also cuts
-        # into digits as a number's would, yet not surely enough to read them: one digit or two, the image
+        # into digits as a number's would, yet not surely enough to read them, or (the only mark) that the line
+        # reader surely spells as several digits whose pieces cannot be read: one digit or two, the image
         # cannot say. A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
         if plausible and not pieces and whole.is_digit and whole.digit != 0 and whole.score < SURE_WHOLE:
             two_ways = (whole, plausible)
@@ -321,6 +332,12 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     else:
         reading.digits = reading.candidates
     return reading
+
+
+def _surely_several(spelled: list) -> bool:
+    """Whether the line reader's spelling (`digitnet.line_reader.LineDigit` list) is two or more digits, each at
+    least LONE_SPELLING sure."""
+    return len(spelled) >= 2 and min(item.confidence for item in spelled) >= LONE_SPELLING
 
 
 def _others_width(glyph: Glyph, whole: DigitReading, widths: list[int], typical: float) -> float:

@@ -144,7 +144,7 @@ def _read_straight(crop: np.ndarray, spelled: list[LineDigit], line_width: int, 
 
 def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarray]], list],
              confidence: float = RUN_CONFIDENCE, piece_floor: float = RUN_PIECE_FLOOR, weak_piece: bool = True,
-             widen: bool = True) -> list:
+             widen: bool = True) -> tuple[list, list[LineDigit]]:
     """The digits of a run of touching digits, spelled by the line reader and placed by the cut search.
 
     The line reader (`digitnet.line_reader`) spells the run (when `widen`, as `agreed_spelling` does, else at its
@@ -161,7 +161,8 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         mask: bool [h, w], the glyph in working pixels.
         read: classifies prepared pieces (`digitnet.reading`'s DigitReading for each).
     Returns:
-        one DigitReading per digit, left to right, with the spelled digit and confidence; or [].
+        (digits, spelled): one DigitReading per digit, left to right, with the spelled digit and confidence, or []
+        when the run is not read so; and the reader's spelling, followed or not ([] without a reader or spelling).
     """
     reader = getattr(classifier, "line_reader", None)
     line = line_pixels(found, mask, RUN_HEIGHT, LINE_MARGIN, LINE_HEIGHT) if reader is not None else None
@@ -173,11 +174,11 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         spelled, own_width_agrees = reader.read(line), True
     least_sure = min((s.confidence for s in spelled), default=0.0)
     if len(spelled) < 2 or least_sure < confidence:
-        return []
+        return [], spelled
     top, bottom, left, right = crop_box(mask)
     crop = mask[top:bottom, left:right]
     if enclosed_areas(crop) > sum(DIGIT_HOLES[s.digit] for s in spelled) + len(spelled) - 1:
-        return []
+        return [], spelled
     chain = spelled_chain(crop, bottom - top, read, [s.digit for s in spelled], found.stroke)
     if not chain and weak_piece and least_sure >= SURE_SPELLING and own_width_agrees:
         # no cut gives one piece per digit ("77" joined at the bar): cut where the reader sees one digit end. On
@@ -197,7 +198,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     if (not chain or weak > allowed) and unanimous(reader, line, spelled):
         chain, weak = chain or _read_straight(crop, spelled, line.shape[1], read), 0
     if not chain or weak > allowed:
-        return []
+        return [], spelled
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
     return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
-                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)]
+                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)], spelled

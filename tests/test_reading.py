@@ -574,6 +574,25 @@ def test_an_only_mark_as_wide_as_tall_read_as_a_sure_digit_is_two_digits_only_wh
     assert result.number != "00" and reader.lines
 
 
+
+def test_an_only_mark_as_wide_as_tall_the_reader_surely_spells_as_digits_is_refused_when_no_pieces_read_so():
+    # two rings joined, about as wide as tall: a sure 8 to this classifier, whose cut gives no digits (0s it is
+    # only 50% sure of); the line reader spells "00" surely, though not surely enough to be read without pieces.
+    # Two digits drawn overlapping read so: the image cannot say whether it is "8" or "00"
+    image = rings_as_wide_as_tall()
+    sure = reading.LONE_SPELLING + 0.03
+    assert sure < runs.LONE_RUN_CONFIDENCE
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.5), Spells([0, 0], sure)), image, "8-or-00.png")
+    assert not result.ok and result.refusal == \
+        "does not look like one digit: it reads as an 8, but also as touching digits (0 0)"
+    # spelled less surely, or as one digit, it is the 8 the classifier reads
+    for reader in (Spells([0, 0], reading.LONE_SPELLING - 0.05), Spells([8], sure)):
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.5), reader), image, name="8.png")
+        assert result.ok and result.number == "8" and reader.lines, result.refusal
+    # and a whole read next to certainly is one digit, whatever the reader spells
+    classifier = with_reader(Holes(ring_confidence=0.5, eight_confidence=0.9999), Spells([0, 0], sure))
+    assert reading.read_image(classifier, image, name="8.png").number == "8"
+
 def coil(loops: int) -> Image.Image:
     """Rings in a row, each overlapping the next by half: a scribble of loops, one wide mark."""
     return rings([(40 + 60 * k, 90, 160 + 60 * k, 210) for k in range(loops)], size=(120 + 60 * loops, 300), width=10)
