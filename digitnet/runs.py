@@ -153,7 +153,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
     or more digits, each at least `confidence` sure, whose ink encloses no more areas than they can (DIGIT_HOLES),
     and such pieces exist, each at least `piece_floor` like its digit to the classifier (when `weak_piece`, all
     but one in a sure long run, see WEAK_PIECE_RUN, and none when every digit is SURE_SPELLING sure and the run's
-    own width reads so); else [].
+    own width reads so); else no digits. The reader's spelling comes back either way, for the caller to weigh.
 
     Args:
         classifier: a `digitnet.model.SavedModelClassifier` (its `line_reader`, None when it has none).

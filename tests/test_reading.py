@@ -574,7 +574,6 @@ def test_an_only_mark_as_wide_as_tall_read_as_a_sure_digit_is_two_digits_only_wh
     assert result.number != "00" and reader.lines
 
 
-
 def test_an_only_mark_as_wide_as_tall_the_reader_surely_spells_as_digits_is_refused_when_no_pieces_read_so():
     # two rings joined, about as wide as tall: a sure 8 to this classifier, whose cut gives no digits (0s it is
     # only 50% sure of); the line reader spells "00" surely, though not surely enough to be read without pieces.
@@ -592,6 +591,7 @@ def test_an_only_mark_as_wide_as_tall_the_reader_surely_spells_as_digits_is_refu
     # and a whole read next to certainly is one digit, whatever the reader spells
     classifier = with_reader(Holes(ring_confidence=0.5, eight_confidence=0.9999), Spells([0, 0], sure))
     assert reading.read_image(classifier, image, name="8.png").number == "8"
+
 
 def coil(loops: int) -> Image.Image:
     """Rings in a row, each overlapping the next by half: a scribble of loops, one wide mark."""
