@@ -61,7 +61,9 @@ def cmd_train(args: argparse.Namespace) -> int:
           f" + {synthesised} synthesised (variants, not-a-digit; {time.perf_counter() - started:.1f} s)"
           f"; validation {len(data.validation)}, test {len(data.test)}; augment={config.augment}")
     result = train(build_training_graph(config, len(extended.train)), extended, config, progress=not args.quiet)
-    print(f"trained {len(result.history)} epochs in {result.train_seconds:.1f} s; best epoch {result.best_epoch}"
+    epochs_run = len(result.history)
+    print(f"trained {epochs_run} epoch{'' if epochs_run == 1 else 's'} in {result.train_seconds:.1f} s; best epoch "
+          f"{result.best_epoch}"
           f"{' (stopped early)' if result.stopped_early else ''}")
     print(f"validation accuracy {result.validation_accuracy:.2%}")
     print(f"test accuracy {result.test_accuracy:.2%}")

@@ -316,7 +316,8 @@ def train(
             if config.patience and stale_epochs >= config.patience:
                 stopped_early = True
                 if progress:
-                    bar.write(f"early stop: no better validation accuracy for {config.patience} epochs")
+                    bar.write(f"early stop: no better validation accuracy for {config.patience} epoch"
+                              f"{'' if config.patience == 1 else 's'}")
                 break
         train_seconds = time.perf_counter() - started
         if stopped_early:  # a finished run, not a failed one: the bar ends full, at the steps really run

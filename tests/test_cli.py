@@ -91,6 +91,7 @@ def test_train_exports_and_reports(tmp_path, mnist_dir, capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert "validation accuracy" in out and "test accuracy" in out
+    assert "trained 1 epoch in " in out  # not "1 epochs"
     assert "line reader for touching digits: 3 batches" in out
     assert f"exported to {tmp_path / 'SavedModel' / '1'}" in out
     # the touching-digit reader travels with the model, where serving does not look, and loads with it
