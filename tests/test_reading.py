@@ -307,6 +307,36 @@ def test_a_sure_digit_about_as_wide_as_tall_that_cuts_into_two_sure_digits_is_a_
     assert reading.read_image(Eights(), stacked, name="8.png").number == "8"
 
 
+class NarrowFives:
+    """A classifier that reads everything as a 5: a piece at most half as wide as the 20x20 box surely, anything
+    wider 90% sure (a cut must be worth its price to beat the glyph left whole)."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        images = pixels.reshape(-1, 28, 28)
+        probabilities = np.full((len(images), 10), 0.001 / 9, np.float32)
+        for index, image in enumerate(images):
+            columns = np.flatnonzero(image.max(axis=0) > 0.3)
+            probabilities[index, 5] = 0.999 if columns[-1] - columns[0] + 1 <= 14 else 0.9
+        return {"probabilities": probabilities, "classes": np.full(len(images), 5),
+                "not_digit": np.zeros(len(images), np.float32)}
+
+
+def test_an_only_mark_is_not_cut_into_pieces_that_fall_apart():
+    # a "Z" as wide as tall: every cut from top to bottom crosses its three strokes, so each piece is two
+    # fragments; they read as sure 5s, but the mark is one, read whole
+    zee = Image.new("L", (400, 300), 255)
+    ImageDraw.Draw(zee).line([(100, 50), (300, 50), (100, 250), (300, 250)], fill=0, width=10, joint="curve")
+    result = reading.read_image(NarrowFives(), zee, name="z.png")
+    assert result.ok and result.number == "5", (result.number, result.refusal)
+    # two narrow rings joined by a bar, as wide: each piece is one ring, whole, and the mark reads as "55"
+    pair = Image.new("L", (400, 300), 255)
+    pen = ImageDraw.Draw(pair)
+    pen.ellipse((100, 50, 195, 250), outline=0, width=10)
+    pen.ellipse((205, 50, 300, 250), outline=0, width=10)
+    pen.line([(190, 150), (210, 150)], fill=0, width=10)
+    assert reading.read_image(NarrowFives(), pair, name="55.png").number == "55"
+
+
 def test_a_cut_whose_pieces_are_each_half_as_tall_as_the_glyph_is_not_two_digits():
     # beside a sure "0", two rings joined on a slant: a glyph that is no digit (two holes); cut at the joint,
     # it leaves a lower-left and an upper-right ring, each a sure "0" but only half as tall as the glyph: the
