@@ -84,7 +84,7 @@ def real_model(workspace) -> Path:
     """A model trained on the real MNIST for one epoch of the default network, exported: 30 s on a 2-core
     machine where three epochs took 67 s. It reads the ten drawn digits and "2026" as three epochs did (seeds
     42, 1 and 2), but it is not the default model: in the sample table it misreads the open 4 as "41" (as
-    three epochs did) and the thin-pen 5 as "55", which the five-epoch model of `make run` reads right."""
+    three epochs did), which the five-epoch model of `make run` reads right."""
     if not all((MNIST / name).exists() for name in CSV_NAMES):
         pytest.skip("needs the real MNIST CSVs: make data")
     from digitnet.config import TrainConfig
