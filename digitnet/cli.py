@@ -50,7 +50,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = load_mnist(config.data_dir, config.validation_size)  # a missing or bad CSV is said before TensorFlow loads
     from digitnet.export import check_destination, export_result
     from digitnet.line_reader import train_for_run
-    from digitnet.training import build_training_graph, train, training_data
+    from digitnet.training import build_training_graph, epochs_text, train, training_data
 
     check_destination(config, export=not args.dry_run)  # a run whose result could not be saved stops here
     started = time.perf_counter()
@@ -61,9 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
           f" + {synthesised} synthesised (variants, not-a-digit; {time.perf_counter() - started:.1f} s)"
           f"; validation {len(data.validation)}, test {len(data.test)}; augment={config.augment}")
     result = train(build_training_graph(config, len(extended.train)), extended, config, progress=not args.quiet)
-    epochs_run = len(result.history)
-    print(f"trained {epochs_run} epoch{'' if epochs_run == 1 else 's'} in {result.train_seconds:.1f} s; best epoch "
-          f"{result.best_epoch}"
+    print(f"trained {epochs_text(len(result.history))} in {result.train_seconds:.1f} s; best epoch {result.best_epoch}"
           f"{' (stopped early)' if result.stopped_early else ''}")
     print(f"validation accuracy {result.validation_accuracy:.2%}")
     print(f"test accuracy {result.test_accuracy:.2%}")

@@ -316,8 +316,7 @@ def train(
             if config.patience and stale_epochs >= config.patience:
                 stopped_early = True
                 if progress:
-                    bar.write(f"early stop: no better validation accuracy for {config.patience} epoch"
-                              f"{'' if config.patience == 1 else 's'}")
+                    bar.write(f"early stop: no better validation accuracy for {epochs_text(config.patience)}")
                 break
         train_seconds = time.perf_counter() - started
         if stopped_early:  # a finished run, not a failed one: the bar ends full, at the steps really run
@@ -339,6 +338,11 @@ def train(
         checkpoint=checkpoint_prefix, run_dir=run_dir, stopped_early=stopped_early, config=config,
         training_rows=len(train_split),
     )
+
+
+def epochs_text(count: int) -> str:
+    """How many epochs, as a person writes it: "1 epoch", "5 epochs"."""
+    return f"{count} epoch{'' if count == 1 else 's'}"
 
 
 def _epoch_line(record: EpochRecord, epochs: int, improved: bool) -> str:
