@@ -6,7 +6,8 @@ only: training never sees its images, templates or fonts. Every image is read on
 stroke templates or fonts, and per way of writing), things that are not one digit (refused with a reason,
 or a 2-4 digit number read right), and numbers of 2-8 digits (per layout: gaps or touching, and per
 length). Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
-and the warm time to prepare a phone photo and to read a 6-digit number. Runnable alone:
+the warm time to prepare a phone photo and to read a 6-digit number, and how the touching-digit reader spells
+touching numbers by itself. Runnable alone:
 
     python -m benchmarks.real_digits [--model DIR] [--images build/yardstick] [--out FILE]
 """
@@ -30,8 +31,11 @@ from benchmarks.stats import floor
 from benchmarks.workers import child_env
 from digitnet import reading
 from digitnet.errors import DigitnetError
-from digitnet.images import prepare_image
+from digitnet.images import analyse, line_pixels, prepare_image
+from digitnet.images.segment import find_glyphs
+from digitnet.line_batches import LINE_HEIGHT
 from digitnet.model import SavedModelClassifier
+from digitnet.runs import LINE_MARGIN, RUN_HEIGHT
 from digitnet.versions import resolve_model_dir
 
 DEFAULT_YARDSTICK = PROJECT_ROOT / "build" / "yardstick"
@@ -98,11 +102,33 @@ def timings(classifier, frame: pd.DataFrame, folder: Path) -> dict:
     return result
 
 
+def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
+    """How the touching-digit reader spells, by itself, the touching numbers whose ink is one mark: at the run's
+    own width, as `digitnet.runs.read_run` gives it the run, before any check, cut or widened reading. Returns
+    {"one_mark": how many such numbers, "spelled_right": the share spelled right}, or None without a reader."""
+    reader = getattr(classifier, "line_reader", None)
+    if reader is None:
+        return None
+    touching = frame[(frame["section"] == "C") & frame["variant"].str.startswith("touching")]
+    spelled_right = []
+    for file, label in zip(touching["file"], touching["label"], strict=True):
+        try:
+            found = analyse(folder / file, file)
+            marks = [glyph for glyph in find_glyphs(found.ink_pixels, found.smoothed, file) if not glyph.point]
+        except DigitnetError:
+            continue
+        line = line_pixels(found, marks[0].mask, RUN_HEIGHT, LINE_MARGIN, LINE_HEIGHT) if len(marks) == 1 else None
+        if line is not None:
+            spelled_right.append("".join(str(digit.digit) for digit in reader.read(line)) == label)
+    return {"one_mark": len(spelled_right), "spelled_right": _mean(pd.Series(spelled_right, dtype=float))}
+
+
 def measure_folder(model_dir: Path, folder: Path) -> dict:
     """The section dict for `model_dir` read on the yardstick in `folder`."""
     with SavedModelClassifier(model_dir) as classifier:
         frame = read_all(classifier, folder)
         timed = timings(classifier, frame, folder)
+        spelled_alone = reader_alone(classifier, frame, folder)
     digits = frame[frame["kind"] == "digit"]
     others = frame[frame["section"] == "B"]  # not digits, and 2-4 digit numbers
     others_ok = others["refused"] | others["right"]
@@ -151,7 +177,8 @@ def measure_folder(model_dir: Path, folder: Path) -> dict:
                         _rates(numbers, "layout"), _rates(numbers, "layout", "refused"),
                         _rates(numbers.assign(wrong=~numbers["right"] & ~numbers["refused"]), "layout", "wrong"),
                         strict=True)],
-                    "by_length": _rates(numbers, "length"), "by_style": _rates(numbers, "style")},
+                    "by_length": _rates(numbers, "length"), "by_style": _rates(numbers, "style"),
+                    "reader_alone": spelled_alone},
         "timings_ms": timed,
         "floors": floors,
     }
@@ -183,6 +210,11 @@ def to_markdown(section: dict) -> list[str]:
                   f"real digits refused) would refuse {others['top_probability_only_refused']:.1%} of these.", ""]
     lines += [f"**Numbers of 2-8 digits** ({numbers['images']}), every digit right and none missing or extra:", ""]
     lines += table(["layout", "images", "read right", "refused", "read wrong"], numbers["by_layout"]) + [""]
+    alone = numbers.get("reader_alone")
+    if alone and alone["one_mark"]:
+        lines += [f"The touching-digit reader by itself (its spelling of the run at the run's own width, before the "
+                  f"checks, cuts and widened readings of `digitnet.reading`) spells {alone['spelled_right']:.1%} of "
+                  f"the {alone['one_mark']} touching numbers whose ink is one mark.", ""]
     lines += table(["digits", "images", "read right"], numbers["by_length"]) + [""]
     lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
     timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}

@@ -9,8 +9,11 @@ from __future__ import annotations
 import ast
 import json
 import sys
+import types
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 # benchmarks/ is a folder of the checkout, not part of the installed package: make it importable when
@@ -18,7 +21,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS.parent))
 
-from benchmarks import model_table, report, run, torch_mlp, user_images  # noqa: E402
+from benchmarks import model_table, real_digits, report, run, torch_mlp, user_images  # noqa: E402
 from benchmarks.context import Plan  # noqa: E402
 from benchmarks.flops import forward_flops, layer_shapes, training_flops, training_matmul_shapes  # noqa: E402
 from benchmarks.image_set import ensure_images  # noqa: E402
@@ -223,6 +226,41 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert 0 <= user["overall"]["naive_accuracy"] <= 1 and user["overall"]["prepared_refused"] >= 0
     for layout, _, *shares in sections["real_digits"]["numbers"]["by_layout"]:  # right, refused, wrong: all of them
         assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2, layout
+
+
+def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path):
+    """`real_digits.reader_alone` gives the reader each touching number whose ink is one mark, as a line, and
+    counts the spellings equal to the label; a model without a reader gets None."""
+    from digitnet.images import analyse
+    from digitnet.images.segment import find_glyphs
+    from digitnet.line_reader import LineDigit
+
+    class StandInReader:
+        def __init__(self, spelling: str):
+            self.spelling, self.lines = spelling, []
+
+        def read(self, line):
+            self.lines.append(line)
+            return [LineDigit(int(d), 0.99, np.eye(10, dtype=np.float32)[int(d)], (0, 4)) for d in self.spelling]
+
+    def marks(path: Path) -> int:
+        found = analyse(path, path.name)
+        return sum(not glyph.point for glyph in find_glyphs(found.ink_pixels, found.smoothed, path.name))
+
+    folder = real_digits.ensure_yardstick(tmp_path / "yardstick", tiny=True)
+    frame = pd.read_csv(folder / "labels.csv", dtype={"label": str}, keep_default_na=False)
+    gapped = frame.index[(frame["section"] == "C") & frame["variant"].str.startswith("gap")][0]
+    frame.loc[gapped, "variant"] = "touching_straight"  # several marks: not given to the reader
+    touching = (frame["section"] == "C") & frame["variant"].str.startswith("touching")
+    frame.loc[touching, "label"] = "7"  # what the stand-in spells right
+    one_mark = sum(marks(folder / name) == 1 for name in frame[touching]["file"])
+    assert 0 < one_mark < touching.sum()
+    assert real_digits.reader_alone(types.SimpleNamespace(line_reader=None), frame, folder) is None
+    for spelling, share in (("7", 1.0), ("71", 0.0)):
+        reader = StandInReader(spelling)
+        alone = real_digits.reader_alone(types.SimpleNamespace(line_reader=reader), frame, folder)
+        assert alone == {"one_mark": one_mark, "spelled_right": share} and len(reader.lines) == one_mark
+        assert all(line.shape[0] == 28 and line.min() >= 0 and line.max() <= 1 for line in reader.lines)
 
 
 def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
