@@ -29,6 +29,9 @@ from benchmarks.markdown import floors_table, fmt, table  # noqa: E402
 from benchmarks.sections import SECTIONS  # noqa: E402
 from benchmarks.stats import floor, rejudge, summarize  # noqa: E402
 from benchmarks.step_profile import categorize  # noqa: E402
+from digitnet.images import analyse  # noqa: E402
+from digitnet.images.segment import find_glyphs  # noqa: E402
+from digitnet.line_reader import LineDigit  # noqa: E402
 
 # The only imports allowed inside functions: optional heavy frameworks, loaded by their worker process only.
 OPTIONAL_FRAMEWORKS = ("torch", "keras")
@@ -231,10 +234,6 @@ def test_tiny_run_measures_every_section(tiny_results):
 def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path):
     """`real_digits.reader_alone` gives the reader each touching number whose ink is one mark, as a line, and
     counts the spellings equal to the label; a model without a reader gets None."""
-    from digitnet.images import analyse
-    from digitnet.images.segment import find_glyphs
-    from digitnet.line_reader import LineDigit
-
     class StandInReader:
         def __init__(self, spelling: str):
             self.spelling, self.lines = spelling, []
