@@ -31,11 +31,10 @@ from benchmarks.stats import floor
 from benchmarks.workers import child_env
 from digitnet import reading
 from digitnet.errors import DigitnetError
-from digitnet.images import analyse, line_pixels, prepare_image
+from digitnet.images import analyse, prepare_image
 from digitnet.images.segment import find_glyphs
-from digitnet.line_batches import LINE_HEIGHT
 from digitnet.model import SavedModelClassifier
-from digitnet.runs import LINE_MARGIN, RUN_HEIGHT
+from digitnet.runs import run_line
 from digitnet.versions import resolve_model_dir
 
 DEFAULT_YARDSTICK = PROJECT_ROOT / "build" / "yardstick"
@@ -103,9 +102,10 @@ def timings(classifier, frame: pd.DataFrame, folder: Path) -> dict:
 
 
 def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
-    """How the touching-digit reader spells, by itself, the touching numbers whose ink is one mark: at the run's
-    own width, as `digitnet.runs.read_run` gives it the run, before any check, cut or widened reading. Returns
-    {"one_mark": how many such numbers, "spelled_right": the share spelled right}, or None without a reader."""
+    """How the touching-digit reader spells, by itself, the touching numbers whose ink is one mark: the line
+    `digitnet.runs.read_run` gives it (`run_line`, at the run's own width), before any check, cut or widened
+    reading. Returns {"one_mark": how many such numbers, "spelled_right": the share spelled right}, or None
+    without a reader."""
     reader = getattr(classifier, "line_reader", None)
     if reader is None:
         return None
@@ -117,7 +117,7 @@ def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
             marks = [glyph for glyph in find_glyphs(found.ink_pixels, found.smoothed, file) if not glyph.point]
         except DigitnetError:
             continue
-        line = line_pixels(found, marks[0].mask, RUN_HEIGHT, LINE_MARGIN, LINE_HEIGHT) if len(marks) == 1 else None
+        line = run_line(found, marks[0].mask) if len(marks) == 1 else None
         if line is not None:
             spelled_right.append("".join(str(digit.digit) for digit in reader.read(line)) == label)
     return {"one_mark": len(spelled_right), "spelled_right": _mean(pd.Series(spelled_right, dtype=float))}

@@ -84,6 +84,13 @@ def widened(line: np.ndarray, factor: float, margin: int = LINE_MARGIN) -> np.nd
     return np.pad(stretched, ((0, 0), (margin, margin)))
 
 
+def run_line(found, mask: np.ndarray) -> np.ndarray | None:
+    """The line the reader is given for a run (working pixels `mask`, bool [h, w], of the image's `Analysis`):
+    float32 [LINE_HEIGHT, w] in [0, 1], its ink RUN_HEIGHT rows tall (`digitnet.images.line_pixels`); None when
+    the mask holds no ink at detail resolution."""
+    return line_pixels(found, mask, RUN_HEIGHT, LINE_MARGIN, LINE_HEIGHT)
+
+
 def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
     """The spelling that two of the readings of `line` at its own width and WIDENINGS agree on (the surest of
     those readings, its digits' columns on `line`), and whether the reading at its own width is one of them;
@@ -165,7 +172,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         when the run is not read so; and the reader's spelling, followed or not ([] without a reader or spelling).
     """
     reader = getattr(classifier, "line_reader", None)
-    line = line_pixels(found, mask, RUN_HEIGHT, LINE_MARGIN, LINE_HEIGHT) if reader is not None else None
+    line = run_line(found, mask) if reader is not None else None
     if line is None:
         spelled, own_width_agrees = [], True
     elif widen:
