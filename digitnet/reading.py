@@ -19,7 +19,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digitnet.errors import DigitnetError
-from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of
+from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of, piece_preparer
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
@@ -83,6 +83,7 @@ PIECE_IN_ONE = 0.8
 # about 5 ms sooner on a 6-digit photo. On two development draws (40 px for every cut) this read 1 fewer touching
 # number of 600, 10 fewer wrong, and refused 3 more not-one-digit images. A glyph alone that is not wider than a
 # digit keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
+# The pieces are cut from one cut-out of the whole glyph (`piece_preparer`), at that detail for its height.
 PIECE_DETAIL_SIDE = 40
 
 
@@ -181,10 +182,10 @@ class Reading:
         return f"{self.source}: {self.number} (digits {' '.join(self.number)}, lowest confidence {lowest:.1%})"
 
 
-def _classify(classifier, found, masks: list[np.ndarray], detail_side: int = DETAIL_SIDE) -> list[DigitReading | None]:
-    """Prepare (at `detail_side`, see `back_half`) and classify several glyph masks in one model call (None
+def _classify(classifier, found, masks: list[np.ndarray], prepare=None) -> list[DigitReading | None]:
+    """Prepare (with `prepare`, by default `back_half`) and classify several glyph masks in one model call (None
     where a mask holds no ink)."""
-    prepared = [back_half(found, mask, detail_side) for mask in masks]
+    prepared = [prepare(mask) if prepare else back_half(found, mask) for mask in masks]
     pixels = [item["pixels"] for item in prepared if item is not None]
     outputs = classifier.run(np.stack(pixels)) if pixels else {}
     readings, index = [], 0
@@ -216,10 +217,11 @@ def _piece_reader(classifier, found, mask: np.ndarray, detail_side: int):
     """Reads pieces of the crop of `mask` (prepared at `detail_side`) in one model call each time, remembering
     every piece read: the line reader's chain and the cut search try the same candidate pieces of a glyph."""
     known: dict[bytes, DigitReading | None] = {}
+    prepare = piece_preparer(found, mask, detail_side)
 
     def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
         new = {piece.tobytes(): piece for piece in pieces if piece.tobytes() not in known}
-        readings = _classify(classifier, found, _placed(list(new.values()), mask), detail_side)
+        readings = _classify(classifier, found, _placed(list(new.values()), mask), prepare)
         known.update(zip(new, readings, strict=True))
         return [known[piece.tobytes()] for piece in pieces]
 

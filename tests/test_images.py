@@ -294,6 +294,30 @@ def test_line_pixels_scales_a_run_to_its_height_in_the_rows_asked_for():
     assert images.line_pixels(found, mask).shape[0] == images.FIT_SIZE + 8  # by default, margin rows too
 
 
+def test_pieces_of_a_glyph_are_prepared_as_each_piece_alone_would_be():
+    """The cut search prepares a glyph's pieces from one cut-out of the glyph (`piece_preparer`): a piece that
+    is a whole digit as tall as wide or taller comes out exactly as `back_half` prepares it, and each half of
+    two touching digits nearly so (the glyph's ink levels and pixel grid, not the piece's own)."""
+    found = images.analyse(draw_seven(size=(300, 200)), "<seven>")
+    mask = images.digit_mask(found.ink_pixels, found.smoothed)
+    whole = images.piece_preparer(found, mask)(mask)
+    assert np.array_equal(whole["pixels"], images.back_half(found, mask)["pixels"])
+
+    pair = Image.new("L", (360, 200), 255)
+    pen = ImageDraw.Draw(pair)
+    pen.line([(60, 50), (170, 50), (95, 156)], fill=0, width=12, joint="curve")  # a 7 whose bar ...
+    pen.line([(180, 40), (180, 156)], fill=0, width=12)  # ... runs into a 1
+    found = images.analyse(pair, "<71>")
+    mask = images.digit_mask(found.ink_pixels, found.smoothed)
+    prepare = images.piece_preparer(found, mask, detail_side=40)
+    middle = round(174 * mask.shape[1] / 360)
+    for side in (np.s_[:, :middle], np.s_[:, middle:]):
+        piece = np.zeros_like(mask)
+        piece[side] = mask[side]
+        assert similarity(prepare(piece)["pixels"], images.back_half(found, piece, 40)["pixels"]) > 0.95
+    assert prepare(np.zeros_like(mask)) is None
+
+
 def test_crop_box_is_the_ink_bounding_box():
     mask = np.zeros((50, 60), dtype=bool)
     mask[10:20, 30:41] = True

@@ -26,7 +26,7 @@ starts with the file's name.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,7 @@ from digitnet.images.fit import (
     fit_into_box,
     fit_to_height,
     scale_to_unit,
+    soft_region,
     stroke_width,
     thicken_strokes,
 )
@@ -65,7 +66,7 @@ __all__ = [
     "Analysis", "analyse", "back_half", "CANVAS_SIZE", "FIT_SIZE", "LINE_STROKE_WIDTH", "LINE_THIN_STROKE_WIDTH",
     "MAX_FILE_BYTES", "MAX_PIXELS", "POLARITIES",
     "PreparedImage", "center_by_mass", "fit_into_box", "flatten_image", "line_pixels", "naive_resize_and_invert",
-    "open_image", "prepare_image", "prepare_images",
+    "open_image", "piece_preparer", "prepare_image", "prepare_images",
     "preparation_steps", "stroke_width", "thicken_strokes",
 ]
 
@@ -154,7 +155,29 @@ def back_half(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE)
     mask holds no ink at detail resolution.
     """
     levels = find_ink_levels(found.ink, mask, found.weak)
-    digit = extract_digit(found.image, found.factor, found.background, levels, mask, detail_side)
+    return _fitted(extract_digit(found.image, found.factor, found.background, levels, mask, detail_side))
+
+
+def piece_preparer(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE
+                   ) -> Callable[[np.ndarray], dict | None]:
+    """`back_half` for the many candidate pieces of one glyph (working pixels `mask`, bool [h, w]): the glyph's
+    region is cut out of the full-resolution image once, at the detail a piece as tall as the glyph gets
+    (`detail_side` for its height), with the glyph's ink levels, and each piece is the ink near its own mask.
+
+    Returns:
+        prepare(piece_mask: bool [h, w] on the working copy) -> the dict `back_half` returns, or None when the
+        piece holds no ink.
+    """
+    levels = find_ink_levels(found.ink, mask, found.weak)
+    top, bottom, left, right = crop_box(mask)
+    box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
+    glyph_detail = round(detail_side * max(1.0, (right - left) / max(bottom - top, 1)))
+    region = soft_region(found.image, found.factor, found.background, levels, box, glyph_detail)
+    return lambda piece_mask: _fitted(region.masked(piece_mask))
+
+
+def _fitted(digit: np.ndarray) -> dict | None:
+    """A cut-out digit (float32 [h, w] in [0, 1]) thickened, fitted and centred as MNIST's (see `back_half`)."""
     if not digit.any():
         return None
     thickened = thicken_strokes(digit)

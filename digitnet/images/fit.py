@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -34,6 +35,73 @@ LINE_THIN_STROKE_WIDTH = 1.4
 def _pixel_centres(count: int, step: float = 1.0, start: float = 0.0) -> np.ndarray:
     """float32 [count]: centres of ``count`` pixels of size ``step`` starting at ``start`` (working px)."""
     return start + (np.arange(count, dtype=np.float32) + 0.5) * step
+
+
+@dataclass
+class SoftRegion:
+    """A region of the full-resolution image as a soft ink map, unmasked, and where each of its pixels lies
+    on the working copy.
+
+    Attributes:
+        soft: float32 [rows, columns] in [0, 1], 1 = stroke core.
+        rows, columns: intp [rows], [columns]: the working pixel each region row / column falls in.
+        box: (top, bottom, left, right) of the region on the working copy (working pixels).
+    """
+
+    soft: np.ndarray
+    rows: np.ndarray
+    columns: np.ndarray
+    box: tuple[int, int, int, int]
+
+    def masked(self, mask: np.ndarray) -> np.ndarray:
+        """The ink near `mask` (bool [h, w] on the working copy; grown by one pixel), cropped to the mask's
+        box plus one working pixel: float32 [r, c] in [0, 1], as `extract_digit` cuts a digit out (all zero
+        when the mask is empty)."""
+        if not mask.any():
+            return np.zeros((1, 1), np.float32)
+        top, bottom, left, right = crop_box(mask)
+        top, left = max(0, top - 1), max(0, left - 1)
+        bottom, right = min(mask.shape[0], bottom + 1), min(mask.shape[1], right + 1)
+        # The mask grown by one pixel, looked up at each region pixel (nearest working pixel).
+        support = np.zeros((bottom - top + 2, right - left + 2), dtype=bool)
+        support[1:-1, 1:-1] = mask[top:bottom, left:right]
+        support = ndimage.binary_dilation(support, structure=np.ones((3, 3), dtype=bool))
+        # a region pixel past the region's own box (the last of a reduction that did not divide evenly)
+        # counts as the box's last working pixel
+        region_rows = np.clip(self.rows, self.box[0], self.box[1] - 1)
+        region_columns = np.clip(self.columns, self.box[2], self.box[3] - 1)
+        row_span = np.flatnonzero((region_rows >= top) & (region_rows < bottom))
+        column_span = np.flatnonzero((region_columns >= left) & (region_columns < right))
+        if not len(row_span) or not len(column_span):
+            return np.zeros((1, 1), np.float32)
+        rows = self.rows[row_span[0] : row_span[-1] + 1]
+        columns = self.columns[column_span[0] : column_span[-1] + 1]
+        near = support[1 + np.clip(rows - top, 0, bottom - top - 1)[:, None],
+                       1 + np.clip(columns - left, 0, right - left - 1)[None, :]]
+        soft = self.soft[row_span[0] : row_span[-1] + 1, column_span[0] : column_span[-1] + 1]
+        return np.where(near, soft, 0.0).astype(np.float32)
+
+
+def soft_region(image: Image.Image, factor: int, background: Background, levels: InkLevels,
+                box: tuple[int, int, int, int], detail_side: int = DETAIL_SIDE) -> SoftRegion:
+    """The working-copy `box` (top, bottom, left, right) cut from the flattened full-resolution image as a soft
+    ink map, reduced (box averaging) so that its long side is `detail_side` to twice that when the image has
+    that much resolution. Ink is measured against the background and levels found on the working copy."""
+    top, bottom, left, right = box
+    width, height = image.size
+    crop = (left * factor, top * factor, min(width, right * factor), min(height, bottom * factor))
+    step = max(1, max(crop[2] - crop[0], crop[3] - crop[1]) // detail_side)
+    region = image.crop(crop)
+    if step > 1:
+        region = region.reduce(step)
+    pixels = image_to_array(region)
+    scale = step / factor  # working pixels per region pixel
+    region_background = background.sample(pixels.shape[0], pixels.shape[1], top, left, scale)
+    ink = ink_map(pixels, region_background, background.polarity)
+    soft = np.clip((ink - levels.low) / (levels.high - levels.low), 0.0, 1.0)
+    rows = _pixel_centres(pixels.shape[0], scale, top).astype(np.intp)
+    columns = _pixel_centres(pixels.shape[1], scale, left).astype(np.intp)
+    return SoftRegion(soft, rows, columns, box)
 
 
 def extract_digit(
@@ -63,31 +131,8 @@ def extract_digit(
     """
     top, bottom, left, right = crop_box(mask)
     # One working pixel of margin keeps the anti-aliased fringe; the support mask is grown to match.
-    top, left = max(0, top - 1), max(0, left - 1)
-    bottom, right = min(mask.shape[0], bottom + 1), min(mask.shape[1], right + 1)
-    width, height = image.size
-    box = (left * factor, top * factor, min(width, right * factor), min(height, bottom * factor))
-    digit_side = max(box[2] - box[0], box[3] - box[1])
-    step = max(1, digit_side // detail_side)
-    region = image.crop(box)
-    if step > 1:
-        region = region.reduce(step)
-    pixels = image_to_array(region)
-    scale = step / factor  # working pixels per region pixel
-    region_background = background.sample(pixels.shape[0], pixels.shape[1], top, left, scale)
-    ink = ink_map(pixels, region_background, background.polarity)
-    rows = _pixel_centres(pixels.shape[0], scale, top)
-    columns = _pixel_centres(pixels.shape[1], scale, left)
-    # The mask grown by one pixel, looked up at each region pixel (nearest working pixel).
-    support = np.zeros((bottom - top + 2, right - left + 2), dtype=bool)
-    support[1:-1, 1:-1] = mask[top:bottom, left:right]
-    support = ndimage.binary_dilation(support, structure=np.ones((3, 3), dtype=bool))
-    near = support[
-        1 + np.clip(rows.astype(np.intp) - top, 0, bottom - top - 1)[:, None],
-        1 + np.clip(columns.astype(np.intp) - left, 0, right - left - 1)[None, :],
-    ]
-    soft = np.clip((ink - levels.low) / (levels.high - levels.low), 0.0, 1.0)
-    return np.where(near, soft, 0.0).astype(np.float32)
+    box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
+    return soft_region(image, factor, background, levels, box, detail_side).masked(mask)
 
 
 def stroke_width(digit: np.ndarray) -> float:
