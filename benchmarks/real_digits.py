@@ -7,9 +7,10 @@ stroke templates or fonts, and per way of writing), things that are not one digi
 or a 2-4 digit number read right), and numbers of 2-8 digits (per layout: gaps or touching, and per
 length). Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
 the warm time to prepare a phone photo and to read a 6-digit number, and how the touching-digit reader spells
-touching numbers by itself. Runnable alone:
+touching numbers by itself, and lines made as its training lines are but of MNIST's test digits (given the
+CSVs: not a yardstick figure, it tells its own task from other writers). Runnable alone:
 
-    python -m benchmarks.real_digits [--model DIR] [--images build/yardstick] [--out FILE]
+    python -m benchmarks.real_digits [--model DIR] [--images build/yardstick] [--data MNIST] [--out FILE]
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from benchmarks.markdown import floors_table, table
 from benchmarks.stats import floor
 from benchmarks.workers import child_env
 from digitnet import reading
+from digitnet.data import load_mnist
 from digitnet.errors import DigitnetError
 from digitnet.images import analyse, prepare_image
 from digitnet.images.segment import find_glyphs
+from digitnet.line_batches import compose_line, digit_crops
 from digitnet.model import SavedModelClassifier
 from digitnet.runs import run_line
 from digitnet.versions import resolve_model_dir
@@ -40,6 +43,8 @@ from digitnet.versions import resolve_model_dir
 DEFAULT_YARDSTICK = PROJECT_ROOT / "build" / "yardstick"
 PHOTO_STYLES = ("ballpoint", "pencil")  # "a phone photo" for the timing floors
 TIMED = 40  # images timed (warm) for each of the two timings
+IN_DOMAIN_LENGTHS = (2, 4, 6)  # digits per line for `reader_in_domain`
+IN_DOMAIN_LINES = 300  # lines of each length
 
 
 def ensure_yardstick(folder: Path, tiny: bool = False) -> Path:
@@ -123,12 +128,44 @@ def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
     return {"one_mark": len(spelled_right), "spelled_right": _mean(pd.Series(spelled_right, dtype=float))}
 
 
-def measure_folder(model_dir: Path, folder: Path) -> dict:
-    """The section dict for `model_dir` read on the yardstick in `folder`."""
+def reader_in_domain(classifier, images: np.ndarray, labels: np.ndarray, lines_each: int = IN_DOMAIN_LINES,
+                     seed: int = 0) -> dict | None:
+    """How the touching-digit reader spells lines composed exactly as its training lines are (touching,
+    `digitnet.line_batches.compose_line`) but of other digits: MNIST's test rows (uint8 [n, 784], labels int
+    [n]). Not a yardstick figure: it says whether the reader's gap on touching numbers is other people's
+    handwriting or its own task. Returns {"2": share spelled right, "4": …, "6": …}, or None without a reader."""
+    reader = getattr(classifier, "line_reader", None)
+    if reader is None or not len(labels):
+        return None
+    crops, rng = digit_crops(images), np.random.default_rng(seed)
+    shares = {}
+    for length in IN_DOMAIN_LENGTHS:
+        made = [compose_line(crops, labels, rng, length, touching=True) for _ in range(lines_each)]
+        spelled = reader.read_lines([line for line, _ in made])
+        right = ["".join(str(d.digit) for d in digits) == "".join(map(str, truth))
+                 for digits, (_, truth) in zip(spelled, made, strict=True)]
+        shares[str(length)] = _mean(pd.Series(right, dtype=float))
+    return shares
+
+
+def _mnist_test(data_dir: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """MNIST's test rows from `data_dir`, or None when it has no CSVs."""
+    if data_dir is None or not (Path(data_dir) / "digit_ytest.csv").exists():
+        return None
+    test = load_mnist(data_dir, validation_size=0).test
+    return test.images, test.labels
+
+
+def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
+                   lines_each: int = IN_DOMAIN_LINES) -> dict:
+    """The section dict for `model_dir` read on the yardstick in `folder` (and, given `data_dir`'s CSVs, the
+    reader on lines of MNIST's test digits, `lines_each` of each length)."""
+    test = _mnist_test(data_dir)
     with SavedModelClassifier(model_dir) as classifier:
         frame = read_all(classifier, folder)
         timed = timings(classifier, frame, folder)
         spelled_alone = reader_alone(classifier, frame, folder)
+        in_domain = reader_in_domain(classifier, *test, lines_each) if test else None
     digits = frame[frame["kind"] == "digit"]
     others = frame[frame["section"] == "B"]  # not digits, and 2-4 digit numbers
     others_ok = others["refused"] | others["right"]
@@ -178,7 +215,7 @@ def measure_folder(model_dir: Path, folder: Path) -> dict:
                         _rates(numbers.assign(wrong=~numbers["right"] & ~numbers["refused"]), "layout", "wrong"),
                         strict=True)],
                     "by_length": _rates(numbers, "length"), "by_style": _rates(numbers, "style"),
-                    "reader_alone": spelled_alone},
+                    "reader_alone": spelled_alone, "reader_in_domain": in_domain},
         "timings_ms": timed,
         "floors": floors,
     }
@@ -188,7 +225,7 @@ def measure(ctx: Context) -> dict:
     """The section on `ctx.model`, reading the yardstick (built first if absent; tiny in the tests)."""
     folder = ensure_yardstick(ctx.work_dir / "yardstick", tiny=True) if ctx.tiny else \
         ensure_yardstick(DEFAULT_YARDSTICK)
-    return measure_folder(ctx.model.path, folder)
+    return measure_folder(ctx.model.path, folder, ctx.data_dir, 20 if ctx.tiny else IN_DOMAIN_LINES)
 
 
 def to_markdown(section: dict) -> list[str]:
@@ -215,6 +252,11 @@ def to_markdown(section: dict) -> list[str]:
         lines += [f"The touching-digit reader by itself (its spelling of the run at the run's own width, before the "
                   f"checks, cuts and widened readings of `digitnet.reading`) spells {alone['spelled_right']:.1%} of "
                   f"the {alone['one_mark']} touching numbers whose ink is one mark.", ""]
+    in_domain = numbers.get("reader_in_domain")
+    if in_domain:
+        shares = ", ".join(f"{length} digits {share:.1%}" for length, share in in_domain.items())
+        lines += [f"On lines composed exactly as its training lines are, touching, but of MNIST's test digits (not "
+                  f"the yardstick: its own task, without other writers), it spells right: {shares}.", ""]
     lines += table(["digits", "images", "read right"], numbers["by_length"]) + [""]
     lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
     timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}
@@ -227,12 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.real_digits", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
     parser.add_argument("--images", type=Path, default=DEFAULT_YARDSTICK, help="the yardstick folder")
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "MNIST",
+                        help="MNIST CSVs for the reader's lines of test digits (skipped without them)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "real_digits.md",
                         help="markdown file written (default build/real_digits.md: a report, not committed)")
     args = parser.parse_args(argv)
     try:
         model_dir = resolve_model_dir(args.model, PROJECT_ROOT / "SavedModel")
-        section = measure_folder(model_dir, ensure_yardstick(args.images))
+        section = measure_folder(model_dir, ensure_yardstick(args.images), args.data)
     except DigitnetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -262,6 +262,28 @@ def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path)
         assert all(line.shape[0] == 28 and line.min() >= 0 and line.max() <= 1 for line in reader.lines)
 
 
+def test_the_reader_in_domain_spells_lines_of_each_length_made_of_the_digits_given():
+    """`real_digits.reader_in_domain` composes touching lines of 2, 4 and 6 of the given digits and counts the
+    reader's spellings equal to them; a model without a reader gets None."""
+    class StandInReader:
+        def __init__(self, spelling: str):
+            self.spelling, self.lines = spelling, []
+
+        def read_lines(self, lines):
+            self.lines += lines
+            return [[LineDigit(int(d), 0.99, np.eye(10, dtype=np.float32)[int(d)], (0, 4)) for d in self.spelling]
+                    for _ in lines]
+
+    images = np.zeros((5, 28, 28), np.uint8)
+    images[:, 4:24, 8:20] = 255  # every "digit" a block labelled 7
+    images, labels = images.reshape(5, 784), np.full(5, 7)
+    assert real_digits.reader_in_domain(types.SimpleNamespace(line_reader=None), images, labels) is None
+    reader = StandInReader("7777")
+    shares = real_digits.reader_in_domain(types.SimpleNamespace(line_reader=reader), images, labels, lines_each=3)
+    assert shares == {"2": 0.0, "4": 1.0, "6": 0.0}
+    assert len(reader.lines) == 9 and all(line.shape[0] == 28 and line.max() <= 1 for line in reader.lines)
+
+
 def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
     _, out, results = tiny_results
     markdown = (out / "results.md").read_text()
