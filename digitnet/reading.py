@@ -21,10 +21,12 @@ from scipy import ndimage
 from digitnet.errors import DigitnetError
 from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of, piece_preparer
 from digitnet.images.ink import crop_box
-from digitnet.images.segment import Glyph, find_glyphs
+from digitnet.images.segment import Glyph, find_glyphs, separator
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain
 
+# Each threshold says why it has its value; the measurements that chose several of them are in
+# benchmarks/history.md ("Thresholds of the reading").
 # A glyph is a digit when the model is at most this sure it is not one ...
 NOT_DIGIT_LIMIT = 0.2
 # ... and at least this sure which digit it is. Both chosen on MNIST's validation digits and the training
@@ -36,54 +38,36 @@ CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits 
 # digits on a development draw of the yardstick are as wide as 0.97, touching pairs 1.1, numbers more) ...
 CUT_ASPECT = 1.2
 # ... or, when it is the image's only mark and reads as a sure digit, from this width: two digits touching or
-# overlapping often read as one sure "8" or "9" while barely wider than tall. 5% of a development draw's
-# single digits are this wide, and none of them cuts into pieces that pass the checks below; touching pairs
-# often do. (Trying every sure digit this wide, in numbers too, read a few more touching numbers, but added
-# 3-5 ms to reading a 6-digit photo, whose floor is 30 ms.)
+# overlapping often read as one sure "8" or "9" while barely wider than tall.
 SURE_CUT_ASPECT = 0.85
 # ... and its pieces are read only if each is at least this sure and they are about equally tall, as the
 # digits of a number are: a scribble, an arrow or a letter M cut up can look like digits ("17", "61").
 LONE_PIECE_SCORE = 0.95
 EVEN_HEIGHTS = 0.65
-# When the only mark is a sure digit (not a 0) and its pieces fail only these two checks, the image is refused:
-# it reads as one digit and as touching digits alike ("89" as an "8", or as "8 3"). On two development draws
-# this refused 3 more of 660 not-one-digit images and changed no single digit; without the 0 exempted it
-# also refused 5 round 0s (cut, a 0's halves read as "1 3" or "6 1") ...
-# ... unless the whole reads at least this surely. A less trained or weaker model reads the fragments of a
-# wide MNIST-style digit as digits too: a 3-epoch default network refused 7 of the 423 samples and user-like
-# images as touching digits, the MLP 5, each a whole read 99.99% sure or more; with this, 1 and 2. The
-# touching pairs caught on the development draws read at most 99.91% sure, and none of them was lost.
+# When the only mark is a sure digit (not a 0, whose halves read as "1 3") and its pieces fail only these two
+# checks, the image is refused: it reads as one digit and as touching digits alike ("89" as an "8", or "8 3") ...
+# ... unless the whole reads at least this surely: a less trained or weaker model reads the fragments of a wide
+# MNIST-style digit as digits too.
 SURE_WHOLE = 0.9995
 # ... or when the line reader spells it as two or more digits, each at least this sure, though no pieces read as
-# them. Two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
-# clean piece for either; of 100 such pairs drawn in the canvas, 7 of the 21 read as one wrong digit are refused
-# so instead. On three development draws no single digit this wide was spelled so surely (at most 0.80, a 3 as
-# "35"), and one touching number read wrong ("52" as a 9) is refused; nothing else changed. Narrower marks are
-# not asked: an open 4 is often spelled "64" 85-95% sure.
+# them: two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
+# clean piece for either. Narrower marks are not asked: an open 4 is often spelled "64" 85-95% sure.
 LONE_SPELLING = 0.9
 # In a number, a sure digit (not a 0) this many times as wide as the number's other digits is tried as touching
 # digits too, and refused the same way when its pieces read as a number's would but not surely enough: two
-# interlocked digits often read as one sure digit ("4158" as "48"). On two development draws this turned 4 of
-# the 84 wrong readings of touching numbers into refusals and changed nothing else (1.1 turned one more, at the
-# cost of cutting many more digits).
+# interlocked digits often read as one sure digit ("4158" as "48").
 AMBIGUOUS_WIDTH = 1.25
 # Any cut: every piece spans at least this much of the glyph's height. Touching digits stand side by side,
 # each about as tall as the glyph; a cut that bends through one digit (an 8, a 0) leaves its lower-left and
-# upper-right parts, which read as a "6" and a "9". On two development draws 0.6 refused 4 more of the
-# not-one-digit images and changed no other figure by more than one image; 0.75 also lost touching numbers.
+# upper-right parts, which read as a "6" and a "9".
 PIECE_HEIGHT = 0.6
 # A cut of a glyph alone (as for LONE_PIECE_SCORE): each piece holds at least this share of its ink (in the
 # 28x28 the model saw) in one connected part. Touching digits cut where they meet leave each digit whole; a cut
-# through one digit leaves fragments, which the model, fitting them into 20x20, can read as a digit still: a 5
-# written in one stroke, cut down its middle, gave two pieces of two fragments each (about 54% in the larger)
-# that a network trained for one or two epochs read as a sure "55". On three development draws this refused 3
-# more of 900 touching numbers read wrong and changed nothing else; 0.7 refused 2.
+# through one digit leaves fragments, which the model, fitting them into 20x20, can read as a digit still.
 PIECE_IN_ONE = 0.8
-# In a number the cut search reads many candidate pieces of a glyph: cut out at 40 px instead of 64 they are read
-# about 5 ms sooner on a 6-digit photo. On two development draws (40 px for every cut) this read 1 fewer touching
-# number of 600, 10 fewer wrong, and refused 3 more not-one-digit images. A glyph alone that is not wider than a
-# digit keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
-# The pieces are cut from one cut-out of the whole glyph (`piece_preparer`), at that detail for its height.
+# In a number the cut search reads many candidate pieces of a glyph, cut from one cut-out of the glyph
+# (`piece_preparer`) at this detail for its height instead of 64 px: sooner. A glyph alone that is not wider than
+# a digit keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
 PIECE_DETAIL_SIDE = 40
 
 
@@ -134,6 +118,7 @@ class Reading:
         original: the image as analysed (RGB, at most 256 px), for display; None if it could not be opened.
         candidates: every glyph's best reading, refused or not (shows why an image was refused).
         size: (width, height) of the image in the file's pixels (the boxes' frame); None if not opened.
+        separators: a decimal point or comma written between two digits, by the index of the digit after it.
     """
 
     source: str
@@ -143,6 +128,7 @@ class Reading:
     original: Image.Image | None = None
     candidates: list[DigitReading] = field(default_factory=list)
     size: tuple[int, int] | None = None
+    separators: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -151,8 +137,9 @@ class Reading:
 
     @property
     def number(self) -> str:
-        """The digits read, as text ("7", "2026"); empty when refused."""
-        return "".join(str(item.digit) for item in self.digits)
+        """The digits read, as text, with any point or comma written between them ("7", "2026", "12.50");
+        empty when refused."""
+        return "".join(self.separators.get(index, "") + str(item.digit) for index, item in enumerate(self.digits))
 
     @property
     def answer(self) -> str:
@@ -179,7 +166,8 @@ class Reading:
         if len(self.digits) == 1:
             return f"{self.source}: {self.number} ({self.digits[0].confidence:.1%})"
         lowest = min(item.confidence for item in self.digits)
-        return f"{self.source}: {self.number} (digits {' '.join(self.number)}, lowest confidence {lowest:.1%})"
+        digits = " ".join(str(item.digit) for item in self.digits)
+        return f"{self.source}: {self.number} (digits {digits}, lowest confidence {lowest:.1%})"
 
 
 def _classify(classifier, found, masks: list[np.ndarray], prepare=None) -> list[DigitReading | None]:
@@ -270,7 +258,8 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     label = name_of(source, name)
     try:
         found = analyse(source, label)
-        glyphs: list[Glyph] = [g for g in find_glyphs(found.ink_pixels, found.smoothed, label) if not g.point]
+        marks = find_glyphs(found.ink_pixels, found.smoothed, label)
+        glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.point]
     except DigitnetError as error:
         return Reading(label, refusal=_reason(error, label))
     size = tuple(round(side * found.decode_scale) for side in found.image.size)
@@ -282,14 +271,11 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = "no digit found: only small dots"
         return reading
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
-    # In a number (next to glyphs that surely are single digits) a glyph is cut when it is not one itself or
-    # is much wider than the others. A glyph alone (or among others that are not digits either) is cut only
-    # when it is far wider than a digit, or about as wide as tall if it is the only mark and a sure digit,
-    # and its pieces must pass stricter checks: a letter or a scribble could be cut into pieces that each
-    # look like a digit (which is also why a glyph that is not a digit is not tried until it is far wider).
-    # A narrow digit that reads well is never cut. A glyph far wider than a digit which reads as one sure
-    # digit but cannot be cut is refused: it is almost never one digit (1 in 1,500 single digits of a
-    # development draw is 1.2 times as wide as tall) and far more often touching digits read as one ("88").
+    # In a number (next to sure single digits) a glyph is cut when it is not one itself or is much wider than the
+    # others. A glyph alone (or among others that are not digits) is cut only when far wider than a digit, or as
+    # wide as tall if it is the only mark and a sure digit, and its pieces must pass stricter checks: a letter or
+    # a scribble cut up can look like digits. A narrow digit that reads well is never cut; one far wider than a
+    # digit that cannot be cut is refused: far more often touching digits read as one ("88") than one digit.
     widths = [g.width for g, whole in zip(glyphs, wholes, strict=True) if whole is not None and whole.is_digit]
     typical = float(np.median(widths)) if widths else None
     alone = len(wholes) == 1  # the image's only mark: it may be touching digits read as one
@@ -353,7 +339,22 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
     else:
         reading.digits = reading.candidates
+        reading.separators = _separators(found, [glyph for glyph in marks if glyph.point], reading.digits)
     return reading
+
+
+def _separators(found, points: list[Glyph], digits: list[DigitReading]) -> dict[int, str]:
+    """The points and commas (`Glyph.point`) written between digits, by the index of the digit after each: a
+    point counts when its centre lies between two neighbouring digits' centres; before the first digit or after
+    the last it is no part of the number (a full stop)."""
+    centres = [(item.box[0] + item.box[2]) / 2 for item in digits]
+    separators: dict[int, str] = {}
+    for point in points:
+        left, _, right, _ = found.file_box(point.box)
+        index = int(np.searchsorted(centres, (left + right) / 2))
+        if 0 < index < len(centres):
+            separators.setdefault(index, separator(point))
+    return separators
 
 
 def _surely_several(spelled: list) -> bool:
@@ -366,9 +367,7 @@ def _others_width(glyph: Glyph, whole: DigitReading, widths: list[int], typical:
     """The width a sure digit `glyph` is compared with: the median of the number's other sure digits.
 
     With itself in the median, two touching digits beside one other digit ("4" and a joined "68") looked
-    only 1.25 times as wide as the median of the two, and were read as one digit. On two development draws
-    this read 1.2 more touching numbers in a hundred and refused one more not-one-digit image; numbers with
-    gaps: one more right on one draw, one fewer on the other.
+    only 1.25 times as wide as the median of the two, and were read as one digit.
     """
     if not whole.is_digit or len(widths) < 2:
         return typical

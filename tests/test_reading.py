@@ -83,6 +83,25 @@ def test_several_digits_are_a_number_with_boxes_left_to_right():
     assert result.summary() == "171.png: 171 (digits 1 7 1, lowest confidence 99.0%)"
 
 
+def test_a_point_or_comma_between_digits_is_kept_in_the_number_and_a_full_stop_is_not():
+    """ "1.7" and "1,7" keep the mark they were written with; a point after the last digit ends the number."""
+    one, seven = [(60, 60), (60, 240)], [(160, 60), (270, 60), (180, 240)]
+
+    def with_mark(draw_mark) -> Image.Image:
+        image = drawing([one, seven])
+        draw_mark(ImageDraw.Draw(image))
+        return image
+
+    for draw_mark, text in ((lambda pen: pen.ellipse([100, 228, 114, 242], fill=0), "1.7"),  # a dot on the line
+                            (lambda pen: pen.line([(110, 226), (111, 238), (101, 254)], fill=0, width=7), "1,7")):
+        result = reading.read_image(Answers(other_digit=7), with_mark(draw_mark), name="n.png")
+        assert result.ok and result.number == text and [d.digit for d in result.digits] == [1, 7]
+        assert result.to_json()["number"] == text and [d["digit"] for d in result.to_json()["digits"]] == [1, 7]
+        assert result.summary() == f"n.png: {text} (digits 1 7, lowest confidence 99.0%)"
+    full_stop = with_mark(lambda pen: pen.ellipse([300, 228, 314, 242], fill=0))
+    assert reading.read_image(Answers(other_digit=7), full_stop, name="s.png").number == "17"
+
+
 def test_a_cut_path_goes_round_the_ink_where_it_can():
     mask = np.zeros((40, 30), dtype=bool)
     mask[:, 8:11] = True  # a stroke on the left

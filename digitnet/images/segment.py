@@ -57,6 +57,14 @@ class Glyph:
         return self.box[3] - self.box[2]
 
 
+COMMA_ASPECT = 1.5  # a point glyph this many times as tall as wide is a comma (its short tail), else a point
+
+
+def separator(point: Glyph) -> str:
+    """What a point glyph (`Glyph.point`) writes between digits: "," for a comma, else "."."""
+    return "," if point.height >= COMMA_ASPECT * point.width else "."
+
+
 def _one_digit(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     """Whether two marks are parts of one digit: they overlap horizontally (a bar above its body, the
     pieces of a broken stroke), or a much shorter one stands right against the other (the two strokes of
