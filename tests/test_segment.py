@@ -87,6 +87,24 @@ def test_the_parts_of_one_digit_are_one_glyph(parts):
     assert len(glyph_boxes(paper_photo(draw))) == 1
 
 
+def test_a_dot_right_beside_a_digit_is_a_point_and_a_flat_dash_there_part_of_the_digit():
+    """A decimal point drawn close to the digit before it ("1.5" in the canvas) is no part of that digit, as a
+    much shorter mark standing right against a digit otherwise is (an open 4's stroke); a 1's base cut off by a
+    pencil's gap is flat, and stays with its 1."""
+    def one_and_five(mark):
+        def draw(pen):
+            pen.line([(150, 150), (150, 400)], fill=0, width=14)  # 1
+            mark(pen)
+            pen.line([(380, 150), (270, 150), (265, 260), (360, 255), (375, 330), (330, 400), (262, 390)], fill=0,
+                     width=14, joint="curve")  # 5
+        return draw
+
+    dot = glyph_boxes(paper_photo(one_and_five(lambda pen: pen.ellipse([178, 384, 196, 402], fill=0))))
+    assert [point for *_, point in dot] == [False, True, False]
+    dash = glyph_boxes(paper_photo(one_and_five(lambda pen: pen.line([(170, 396), (215, 396)], fill=0, width=8))))
+    assert len(dash) == 2 and not any(point for *_, point in dash)
+
+
 def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit():
     def draw(pen):
         pen.line([(150, 150), (150, 400)], fill=0, width=12)  # 1

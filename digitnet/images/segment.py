@@ -58,6 +58,7 @@ class Glyph:
 
 
 COMMA_ASPECT = 1.5  # a point glyph this many times as tall as wide is a comma (its short tail), else a point
+DOT_FLATNESS = 1.5  # a small low mark at most this many times as wide as tall is a dot, never part of a digit
 
 
 def separator(point: Glyph) -> str:
@@ -181,28 +182,39 @@ def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "
     slices = ndimage.find_objects(labels)
     groups = [[i] for i in line]
     boxes = [_box(slices[i - 1]) for i in line]
-    # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke.
+    # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke. A dot
+    # beside a digit ("1.5" drawn close) is not a part of it unless they overlap; a flat dash (a 1's base, cut
+    # off by a pencil's gap) still is.
+    line_top, line_bottom = _union(boxes)[:2]
+    point_like = [_point_like(box, line_top, line_bottom, dot=True) for box in boxes]
     merged = True
     while merged and len(groups) > 1:
         merged = False
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
-                if _one_digit(boxes[a], boxes[b]):
+                apart = min(boxes[a][3], boxes[b][3]) <= max(boxes[a][2], boxes[b][2])
+                if not ((point_like[a] or point_like[b]) and apart) and _one_digit(boxes[a], boxes[b]):
+                    point_like[a] = _point_like(_union([boxes[a], boxes[b]]), line_top, line_bottom, dot=True)
                     groups[a] += groups.pop(b)
                     boxes[a] = _union([boxes[a], boxes.pop(b)])
+                    point_like.pop(b)
                     merged = True
                     break
             if merged:
                 break
-    line_top, line_bottom = _union(boxes)[:2]
     line_height = max(1, line_bottom - line_top)
-    glyphs = []
-    for group, box in sorted(zip(groups, boxes, strict=True), key=lambda pair: pair[1][2]):
-        mask = np.isin(labels, group)
-        small = max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
-        low = box[0] >= line_top + 0.55 * line_height
-        glyphs.append(Glyph(mask, box, point=small and low))
+    glyphs = [Glyph(np.isin(labels, group), box, point=_point_like(box, line_top, line_bottom))
+              for group, box in sorted(zip(groups, boxes, strict=True), key=lambda pair: pair[1][2])]
     return _attach_fragments(glyphs, line_height)
+
+
+def _point_like(box: tuple[int, int, int, int], line_top: int, line_bottom: int, dot: bool = False) -> bool:
+    """Whether a mark (top, bottom, left, right) is a point or comma: small against the line's height, and low
+    on the line; with `dot`, also no flatter than DOT_FLATNESS (a dot or a comma, not a dash)."""
+    line_height = max(1, line_bottom - line_top)
+    small = max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
+    round_enough = not dot or box[3] - box[2] <= DOT_FLATNESS * (box[1] - box[0])
+    return small and round_enough and box[0] >= line_top + 0.55 * line_height
 
 
 def _free_writing_from_shadows(ink_pixels: np.ndarray, labels: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
