@@ -25,6 +25,7 @@ starts with the file's name.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from digitnet.images.fit import (
     FIT_SIZE,
     LINE_STROKE_WIDTH,
     LINE_THIN_STROKE_WIDTH,
+    SoftRegion,
     center_by_mass,
     extract_digit,
     fit_into_box,
@@ -168,12 +170,15 @@ def piece_preparer(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_
         prepare(piece_mask: bool [h, w] on the working copy) -> the dict `back_half` returns, or None when the
         piece holds no ink.
     """
-    levels = find_ink_levels(found.ink, mask, found.weak)
-    top, bottom, left, right = crop_box(mask)
-    box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
-    glyph_detail = round(detail_side * max(1.0, (right - left) / max(bottom - top, 1)))
-    region = soft_region(found.image, found.factor, found.background, levels, box, glyph_detail)
-    return lambda piece_mask: _fitted(region.masked(piece_mask))
+    @functools.cache
+    def region() -> SoftRegion:  # cut out on the first piece: most glyphs are never cut
+        levels = find_ink_levels(found.ink, mask, found.weak)
+        top, bottom, left, right = crop_box(mask)
+        box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
+        glyph_detail = round(detail_side * max(1.0, (right - left) / max(bottom - top, 1)))
+        return soft_region(found.image, found.factor, found.background, levels, box, glyph_detail)
+
+    return lambda piece_mask: _fitted(region().masked(piece_mask))
 
 
 def _fitted(digit: np.ndarray) -> dict | None:
