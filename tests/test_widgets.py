@@ -77,6 +77,17 @@ def test_several_strokes_are_read_together():
     assert_read_as_predict_reads(classifier, strokes)
 
 
+def test_a_decimal_number_drawn_with_its_point_close_to_a_digit_keeps_the_point():
+    """"1.5" as a person draws it in the canvas: a stroke, a tap just right of it at the baseline, a 5."""
+    one, tap = [(40, 90), (40, 190)], [(70, 185)]
+    five = [(150, 90), (105, 90), (102, 135), (140, 130), (150, 160), (135, 190), (100, 185)]
+    canvas = DigitCanvas(FixedClassifier(5))
+    canvas.draw([one, tap, five])
+    assert canvas.result["answer"] == "5.5" and len(canvas.result["digits"]) == 2  # the stand-in reads every digit 5
+    canvas.draw([one, five])
+    assert canvas.result["answer"] == "55"
+
+
 def test_an_empty_canvas_has_no_answer_and_clear_empties_it():
     classifier = FixedClassifier()
     canvas = DigitCanvas(classifier)
