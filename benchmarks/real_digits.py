@@ -36,6 +36,7 @@ from digitnet.errors import DigitnetError
 from digitnet.images import analyse, prepare_image
 from digitnet.images.segment import find_glyphs
 from digitnet.line_batches import compose_line, digit_crops
+from digitnet.line_reader import spelling
 from digitnet.model import SavedModelClassifier
 from digitnet.runs import run_line
 from digitnet.versions import resolve_model_dir
@@ -124,7 +125,7 @@ def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
             continue
         line = run_line(found, marks[0].mask) if len(marks) == 1 else None
         if line is not None:
-            spelled_right.append("".join(str(digit.digit) for digit in reader.read(line)) == label)
+            spelled_right.append(spelling(reader.read(line)) == label)
     return {"one_mark": len(spelled_right), "spelled_right": _mean(pd.Series(spelled_right, dtype=float))}
 
 
@@ -142,7 +143,7 @@ def reader_in_domain(classifier, images: np.ndarray, labels: np.ndarray, lines_e
     for length in IN_DOMAIN_LENGTHS:
         made = [compose_line(crops, labels, rng, length, touching=True) for _ in range(lines_each)]
         spelled = reader.read_lines([line for line, _ in made])
-        right = ["".join(str(d.digit) for d in digits) == "".join(map(str, truth))
+        right = [spelling(digits) == "".join(map(str, truth))
                  for digits, (_, truth) in zip(spelled, made, strict=True)]
         shares[str(length)] = _mean(pd.Series(right, dtype=float))
     return shares

@@ -236,6 +236,11 @@ class LineDigit:
     columns: tuple[int, int]
 
 
+def spelling(digits: list[LineDigit]) -> str:
+    """The digits spelled, as text ("2026")."""
+    return "".join(str(item.digit) for item in digits)
+
+
 def spell(probabilities: np.ndarray) -> list[LineDigit]:
     """Greedy CTC decoding of one line's frames (float32 [frames, 11]): collapse repeats, drop blanks."""
     best = probabilities.argmax(axis=1)

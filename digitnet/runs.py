@@ -17,7 +17,7 @@ from scipy import ndimage
 from digitnet.images import line_pixels
 from digitnet.images.ink import crop_box
 from digitnet.line_batches import LINE_HEIGHT, MARGIN, resized
-from digitnet.line_reader import LineDigit
+from digitnet.line_reader import LineDigit, spelling
 from digitnet.touching import spelled_chain
 
 LINE_MARGIN = MARGIN  # blank pixels around a run given to the line reader, as around the lines it learnt from
@@ -95,9 +95,6 @@ def agreed_spelling(reader, line: np.ndarray) -> tuple[list[LineDigit], bool]:
     """The spelling that two of the readings of `line` at its own width and WIDENINGS agree on (the surest of
     those readings, its digits' columns on `line`), and whether the reading at its own width is one of them;
     ([], False) when all differ. The widest reading is only made when the first two disagree."""
-    def spelling(digits: list[LineDigit]) -> str:
-        return "".join(str(d.digit) for d in digits)
-
     def surest(*readings: list[LineDigit]) -> list[LineDigit]:
         return max(readings, key=lambda digits: min((d.confidence for d in digits), default=0.0))
 

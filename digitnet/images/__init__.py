@@ -47,6 +47,7 @@ from digitnet.images.fit import (
     extract_digit,
     fit_into_box,
     fit_to_height,
+    margin_box,
     scale_to_unit,
     soft_region,
     stroke_width,
@@ -174,9 +175,8 @@ def piece_preparer(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_
     def region() -> SoftRegion:  # cut out on the first piece: most glyphs are never cut
         levels = find_ink_levels(found.ink, mask, found.weak)
         top, bottom, left, right = crop_box(mask)
-        box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
         glyph_detail = round(detail_side * max(1.0, (right - left) / max(bottom - top, 1)))
-        return soft_region(found.image, found.factor, found.background, levels, box, glyph_detail)
+        return soft_region(found.image, found.factor, found.background, levels, margin_box(mask), glyph_detail)
 
     return lambda piece_mask: _fitted(region().masked(piece_mask))
 

@@ -37,6 +37,13 @@ def _pixel_centres(count: int, step: float = 1.0, start: float = 0.0) -> np.ndar
     return start + (np.arange(count, dtype=np.float32) + 0.5) * step
 
 
+def margin_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of a non-empty mask's ink plus one working pixel each side (inside the image):
+    the margin keeps a digit's anti-aliased fringe, and the mask is grown by one pixel to match."""
+    top, bottom, left, right = crop_box(mask)
+    return max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1)
+
+
 @dataclass
 class SoftRegion:
     """A region of the full-resolution image as a soft ink map, unmasked, and where each of its pixels lies
@@ -59,9 +66,7 @@ class SoftRegion:
         when the mask is empty)."""
         if not mask.any():
             return np.zeros((1, 1), np.float32)
-        top, bottom, left, right = crop_box(mask)
-        top, left = max(0, top - 1), max(0, left - 1)
-        bottom, right = min(mask.shape[0], bottom + 1), min(mask.shape[1], right + 1)
+        top, bottom, left, right = margin_box(mask)
         # The mask grown by one pixel, looked up at each region pixel (nearest working pixel).
         support = np.zeros((bottom - top + 2, right - left + 2), dtype=bool)
         support[1:-1, 1:-1] = mask[top:bottom, left:right]
@@ -129,10 +134,7 @@ def extract_digit(
     Returns:
         float32 [rows, columns] in [0, 1], 1 = stroke core; the digit with a margin of a few pixels.
     """
-    top, bottom, left, right = crop_box(mask)
-    # One working pixel of margin keeps the anti-aliased fringe; the support mask is grown to match.
-    box = (max(0, top - 1), min(mask.shape[0], bottom + 1), max(0, left - 1), min(mask.shape[1], right + 1))
-    return soft_region(image, factor, background, levels, box, detail_side).masked(mask)
+    return soft_region(image, factor, background, levels, margin_box(mask), detail_side).masked(mask)
 
 
 def stroke_width(digit: np.ndarray) -> float:
