@@ -120,7 +120,7 @@ def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
     for file, label in zip(touching["file"], touching["label"], strict=True):
         try:
             found = analyse(folder / file, file)
-            marks = [glyph for glyph in find_glyphs(found.ink_pixels, found.smoothed, file) if not glyph.point]
+            marks = [glyph for glyph in find_glyphs(found.ink_pixels, found.smoothed, file) if not glyph.separator]
         except DigitnetError:
             continue
         line = run_line(found, marks[0].mask) if len(marks) == 1 else None

@@ -21,7 +21,7 @@ from scipy import ndimage
 from digitnet.errors import DigitnetError
 from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of, piece_preparer
 from digitnet.images.ink import crop_box
-from digitnet.images.segment import Glyph, find_glyphs, separator
+from digitnet.images.segment import Glyph, find_glyphs
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain
 
@@ -118,7 +118,8 @@ class Reading:
         original: the image as analysed (RGB, at most 256 px), for display; None if it could not be opened.
         candidates: every glyph's best reading, refused or not (shows why an image was refused).
         size: (width, height) of the image in the file's pixels (the boxes' frame); None if not opened.
-        separators: a decimal point or comma written between two digits, by the index of the digit after it.
+        separators: a point, comma, dash or slash written between two digits (or a minus before them), by the
+            index of the digit after it.
     """
 
     source: str
@@ -137,7 +138,7 @@ class Reading:
 
     @property
     def number(self) -> str:
-        """The digits read, as text, with any point or comma written between them ("7", "2026", "12.50");
+        """The digits read, as text, with what is written between them ("7", "2026", "12.50", "3/4/26", "-5");
         empty when refused."""
         return "".join(self.separators.get(index, "") + str(item.digit) for index, item in enumerate(self.digits))
 
@@ -259,7 +260,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     try:
         found = analyse(source, label)
         marks = find_glyphs(found.ink_pixels, found.smoothed, label)
-        glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.point]
+        glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.separator]
     except DigitnetError as error:
         return Reading(label, refusal=_reason(error, label))
     size = tuple(round(side * found.decode_scale) for side in found.image.size)
@@ -268,7 +269,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = f"does not look like a digit or a number ({len(glyphs)} separate marks)"
         return reading
     if not glyphs:
-        reading.refusal = "no digit found: only small dots"
+        reading.refusal = "no digit found: only small dots or dashes"
         return reading
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
     # In a number (next to sure single digits) a glyph is cut when it is not one itself or is much wider than the
@@ -339,21 +340,21 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
     else:
         reading.digits = reading.candidates
-        reading.separators = _separators(found, [glyph for glyph in marks if glyph.point], reading.digits)
+        reading.separators = _separators(found, [glyph for glyph in marks if glyph.separator], reading.digits)
     return reading
 
 
-def _separators(found, points: list[Glyph], digits: list[DigitReading]) -> dict[int, str]:
-    """The points and commas (`Glyph.point`) written between digits, by the index of the digit after each: a
-    point counts when its centre lies between two neighbouring digits' centres; before the first digit or after
-    the last it is no part of the number (a full stop)."""
+def _separators(found, marks: list[Glyph], digits: list[DigitReading]) -> dict[int, str]:
+    """The points, commas, dashes and slashes (`Glyph.separator`) written between digits, by the index of the
+    digit after each: one counts when its centre lies between two neighbouring digits' centres, and a dash before
+    the first digit too (a minus); any other before the first digit or after the last is no part of the number."""
     centres = [(item.box[0] + item.box[2]) / 2 for item in digits]
     separators: dict[int, str] = {}
-    for point in points:
-        left, _, right, _ = found.file_box(point.box)
+    for mark in marks:
+        left, _, right, _ = found.file_box(mark.box)
         index = int(np.searchsorted(centres, (left + right) / 2))
-        if 0 < index < len(centres):
-            separators.setdefault(index, separator(point))
+        if 0 < index < len(centres) or (index == 0 and mark.separator == "-"):
+            separators.setdefault(index, mark.separator)
     return separators
 
 

@@ -244,7 +244,7 @@ def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path)
 
     def marks(path: Path) -> int:
         found = analyse(path, path.name)
-        return sum(not glyph.point for glyph in find_glyphs(found.ink_pixels, found.smoothed, path.name))
+        return sum(not glyph.separator for glyph in find_glyphs(found.ink_pixels, found.smoothed, path.name))
 
     folder = real_digits.ensure_yardstick(tmp_path / "yardstick", tiny=True)
     frame = pd.read_csv(folder / "labels.csv", dtype={"label": str}, keep_default_na=False)

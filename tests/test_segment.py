@@ -25,9 +25,10 @@ def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0, contrast=
     return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
 
 
-def glyph_boxes(image: Image.Image) -> list[tuple[int, int, int, int, bool]]:
+def glyph_boxes(image: Image.Image) -> list[tuple[int, int, int, int, str]]:
+    """(top, bottom, left, right, separator) of each glyph: separator "" for writing, else ".", ",", "-" or "/"."""
     found = analyse(image, "test")
-    return [(*g.box, g.point) for g in find_glyphs(found.ink_pixels, found.smoothed, "test")]
+    return [(*g.box, g.separator) for g in find_glyphs(found.ink_pixels, found.smoothed, "test")]
 
 
 def test_faint_thin_pencil_is_ink_not_blank(reference):  # noqa: F811 - the fixture
@@ -100,9 +101,27 @@ def test_a_dot_right_beside_a_digit_is_a_point_and_a_flat_dash_there_part_of_the
         return draw
 
     dot = glyph_boxes(paper_photo(one_and_five(lambda pen: pen.ellipse([178, 384, 196, 402], fill=0))))
-    assert [point for *_, point in dot] == [False, True, False]
+    assert [separator for *_, separator in dot] == ["", ".", ""]
     dash = glyph_boxes(paper_photo(one_and_five(lambda pen: pen.line([(170, 396), (215, 396)], fill=0, width=8))))
-    assert len(dash) == 2 and not any(point for *_, point in dash)
+    assert len(dash) == 2 and not any(separator for *_, separator in dash)
+
+
+def test_a_dash_close_to_a_digit_and_a_slash_between_digits_are_no_digits_but_slanted_writing_is():
+    """A dash drawn so close to a 7 that it reaches into the 7's box, and a slash, are separators ("7-1/1");
+    in writing that slants as a whole, a slanted 1 is a 1."""
+    def date(pen):
+        pen.line([(100, 150), (210, 150), (130, 400)], fill=0, width=12)  # 7
+        pen.line([(200, 275), (260, 275)], fill=0, width=12)  # a dash, under the 7's bar
+        pen.line([(300, 150), (300, 400)], fill=0, width=12)  # 1
+        pen.line([(460, 140), (340, 410)], fill=0, width=12)  # a slash leaning 0.44 a row
+        pen.line([(500, 150), (500, 400)], fill=0, width=12)  # 1
+    assert [separator for *_, separator in glyph_boxes(paper_photo(date))] == ["", "-", "", "/", ""]
+
+    def slanted(pen):  # "717" leaning 0.44 a row, as a whole
+        for left in (100, 400):
+            pen.line([(left + 110, 150), (left + 190, 150), (left + 80, 400)], fill=0, width=12)  # 7
+        pen.line([(420, 150), (310, 400)], fill=0, width=12)  # 1
+    assert [separator for *_, separator in glyph_boxes(paper_photo(slanted))] == ["", "", ""]
 
 
 def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit():
@@ -112,7 +131,7 @@ def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit(
         pen.line([(300, 150), (420, 150), (330, 400)], fill=0, width=12)  # 7
         pen.ellipse([480, 150, 620, 400], outline=0, width=12)  # 0
     boxes = glyph_boxes(paper_photo(draw))
-    assert [point for *_, point in boxes] == [False, True, False, False]
+    assert [separator for *_, separator in boxes] == ["", ".", "", ""]
     lefts = [left for _, _, left, _, _ in boxes]
     assert lefts == sorted(lefts)
 
