@@ -118,8 +118,8 @@ class Reading:
         original: the image as analysed (RGB, at most 256 px), for display; None if it could not be opened.
         candidates: every glyph's best reading, refused or not (shows why an image was refused).
         size: (width, height) of the image in the file's pixels (the boxes' frame); None if not opened.
-        separators: a point, comma, dash or slash written between two digits (or a minus before them), by the
-            index of the digit after it.
+        separators: a point, comma, colon, dash or slash written between two digits (or a minus before them),
+            by the index of the digit after it.
     """
 
     source: str
@@ -138,7 +138,7 @@ class Reading:
 
     @property
     def number(self) -> str:
-        """The digits read, as text, with what is written between them ("7", "2026", "12.50", "3/4/26", "-5");
+        """The digits read, as text, with what is written between them ("7", "2026", "12.50", "12:30", "-5");
         empty when refused."""
         return "".join(self.separators.get(index, "") + str(item.digit) for index, item in enumerate(self.digits))
 
@@ -345,7 +345,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
 
 
 def _separators(found, marks: list[Glyph], digits: list[DigitReading]) -> dict[int, str]:
-    """The points, commas, dashes and slashes (`Glyph.separator`) written between digits, by the index of the
+    """The points, commas, colons, dashes and slashes (`Glyph.separator`) written between digits, by the index of the
     digit after each: one counts when its centre lies between two neighbouring digits' centres, and a dash before
     the first digit too (a minus); any other before the first digit or after the last is no part of the number."""
     centres = [(item.box[0] + item.box[2]) / 2 for item in digits]

@@ -102,9 +102,9 @@ def test_a_point_or_comma_between_digits_is_kept_in_the_number_and_a_full_stop_i
     assert reading.read_image(Answers(other_digit=7), full_stop, name="s.png").number == "17"
 
 
-def test_a_dash_or_slash_between_digits_is_kept_and_a_minus_before_them_too():
-    """A range or an ISO date ("7-7"), a minus ("-7"), a date or a fraction ("7/1"): the mark that is no digit
-    stays in the number as written; a dash after the last digit is no part of it."""
+def test_a_dash_slash_or_colon_between_digits_is_kept_and_a_minus_before_them_too():
+    """A range or an ISO date ("7-7"), a minus ("-7"), a date or a fraction ("7/1"), a time ("7:1"): the mark
+    that is no digit stays in the number as written; a dash after the last digit is no part of it."""
     seven, one = [(60, 60), (140, 60), (80, 240)], [(300, 60), (300, 240)]
     dash = lambda left: [(left, 150), (left + 50, 150)]  # noqa: E731 - short flat strokes halfway up
     slash = [(280, 40), (160, 260)]  # leaning 0.55 columns a row, far more than the digits
@@ -114,6 +114,10 @@ def test_a_dash_or_slash_between_digits_is_kept_and_a_minus_before_them_too():
         result = reading.read_image(Answers(other_digit=7), drawing(strokes), name="n.png")
         assert result.ok and result.number == text, (text, result.number, result.refusal)
         assert [d.digit for d in result.digits] == [int(c) for c in text if c.isdigit()]
+    time = drawing([seven, one])  # "7:1": two dots, one above the other
+    for top in (100, 190):
+        ImageDraw.Draw(time).ellipse([213, top, 229, top + 16], fill=0)
+    assert reading.read_image(Answers(other_digit=7), time, name="n.png").number == "7:1"
     upright_one = [seven, [(220, 40), (220, 260)], one]  # the same stroke upright is a 1
     assert reading.read_image(Answers(other_digit=7), drawing(upright_one), name="n.png").number == "711"
 

@@ -88,8 +88,8 @@ def test_a_decimal_number_drawn_with_its_point_close_to_a_digit_keeps_the_point(
     assert canvas.result["answer"] == "55"
 
 
-def test_a_date_drawn_with_a_slash_and_a_negative_number_keep_their_marks():
-    """"5/5" and "-5" drawn in the canvas (with the pen's width): the slash leans far more than the digits."""
+def test_a_date_a_negative_number_and_a_time_drawn_keep_their_marks():
+    """"5/5", "-5" and "5:5" drawn in the canvas (with the pen's width): the slash leans far more than the digits."""
     five = [(0, 0), (-45, 0), (-48, 45), (-10, 40), (0, 70), (-15, 100), (-50, 95)]  # right end of its top bar at 0
     placed = lambda left: [(left + x, 90 + y) for x, y in five]  # noqa: E731 - a 5 whose bar ends at `left`
     canvas = DigitCanvas(FixedClassifier(5))
@@ -97,6 +97,8 @@ def test_a_date_drawn_with_a_slash_and_a_negative_number_keep_their_marks():
     assert canvas.result["answer"] == "5/5" and len(canvas.result["digits"]) == 2
     canvas.draw([[(20, 140), (70, 140)], placed(180)])
     assert canvas.result["answer"] == "-5" and len(canvas.result["digits"]) == 1
+    canvas.draw([placed(70), [(130, 120)], [(130, 170)], placed(240)])  # two taps, one above the other
+    assert canvas.result["answer"] == "5:5" and len(canvas.result["digits"]) == 2
 
 
 def test_an_empty_canvas_has_no_answer_and_clear_empties_it():

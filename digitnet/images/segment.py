@@ -4,7 +4,8 @@ A digit can be more than one connected mark (a 5 whose bar was lifted, an open 4
 stroke with gaps), and a number is several digits. The marks near the heaviest one form the line of
 writing; marks that overlap horizontally are one glyph (a bar over its body, the pieces of a broken
 stroke), and a small piece right beside a glyph joins it, while a mark written between digits is not a
-digit: a small round mark low on the line is a decimal point (or comma), a short flat one halfway up a dash
+digit: a small round mark low on the line is a decimal point (or comma), two dots one above the other a
+colon (a time's "12:30"), a short flat mark halfway up a dash
 (or, before the digits, a minus), a straight stroke leaning far more than the digits beside it a slash (a
 date's "3/4/26"). Marks along the image's edge (the desk, a shadow) are
 left out, after any writing that touches them is taken out of them. Digits that touch stay one glyph here:
@@ -44,8 +45,8 @@ class Glyph:
         mask: bool [h, w] on the working copy, the glyph's pixels.
         box: (top, bottom, left, right) in working pixels, bottom/right exclusive.
         separator: what a mark that is no digit writes between digits: "." or "," (a small mark low on the
-            line), "-" (a short flat mark halfway up) or "/" (a straight stroke leaning far more than the
-            digits); "" for writing.
+            line), ":" (two dots, one above the other), "-" (a short flat mark halfway up) or "/" (a straight
+            stroke leaning far more than the digits); "" for writing.
     """
 
     mask: np.ndarray
@@ -212,16 +213,28 @@ def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "
             if merged:
                 break
     line_height = max(1, line_bottom - line_top)
-    glyphs = [Glyph(np.isin(labels, group), box, _separator(box, line_top, line_bottom))
+    glyphs = [Glyph(np.isin(labels, group), box, _separator(box, [_box(slices[i - 1]) for i in group], line_top,
+                                                             line_bottom))
               for group, box in sorted(zip(groups, boxes, strict=True), key=lambda pair: pair[1][2])]
     return _find_slashes(_attach_fragments(glyphs, line_height))
 
 
-def _separator(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> str:
-    """What a mark writes if it is a point, a comma or a dash (`Glyph.separator`), else ""."""
+def _separator(box: tuple[int, int, int, int], parts: list[tuple[int, int, int, int]], line_top: int,
+               line_bottom: int) -> str:
+    """What a glyph (its box, and its marks' boxes) writes if it is a point, a comma, a colon (two dots, one
+    above the other: a time's "12:30") or a dash (`Glyph.separator`), else ""."""
+    one_above_the_other = len(parts) == 2 and min(parts[0][1], parts[1][1]) <= max(parts[0][0], parts[1][0])
+    if one_above_the_other and all(_dot_sized(part, line_bottom - line_top) for part in parts):
+        return ":"
     if _point_like(box, line_top, line_bottom):
         return "," if box[1] - box[0] >= COMMA_ASPECT * (box[3] - box[2]) else "."
     return "-" if _dash_like(box, line_top, line_bottom) else ""
+
+
+def _dot_sized(box: tuple[int, int, int, int], line_height: int) -> bool:
+    """Whether a mark is as small and round as a dot, wherever it is on the line."""
+    height, width = box[1] - box[0], box[3] - box[2]
+    return max(height, width) < 0.25 * line_height and width <= DOT_FLATNESS * height and height <= DOT_FLATNESS * width
 
 
 def _loose_mark(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> str:
@@ -338,7 +351,7 @@ def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _attach_fragments(glyphs: list[Glyph], line_height: int) -> list[Glyph]:
-    """A small piece (not a point) right beside a glyph is part of it: a pencil stroke's gap, a flick."""
+    """A small piece (no separator) right beside a glyph is part of it: a pencil stroke's gap, a flick."""
     result: list[Glyph] = []
     for glyph in glyphs:
         fragment = not glyph.separator and glyph.height < 0.4 * line_height and glyph.width < 0.4 * line_height
