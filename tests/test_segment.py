@@ -26,7 +26,7 @@ def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0, contrast=
 
 
 def glyph_boxes(image: Image.Image) -> list[tuple[int, int, int, int, str]]:
-    """(top, bottom, left, right, separator) of each glyph: separator "" for writing, else ".", ",", "-" or "/"."""
+    """(top, bottom, left, right, separator) of each glyph: separator "" for writing, else ".", ",", ":", "-" or "/"."""
     found = analyse(image, "test")
     return [(*g.box, g.separator) for g in find_glyphs(found.ink_pixels, found.smoothed, "test")]
 
