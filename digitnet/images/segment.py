@@ -5,11 +5,10 @@ stroke with gaps), and a number is several digits. The marks near the heaviest o
 writing; marks that overlap horizontally are one glyph (a bar over its body, the pieces of a broken
 stroke), and a small piece right beside a glyph joins it, while a mark written between digits is not a
 digit: a small round mark low on the line is a decimal point (or comma), two dots one above the other a
-colon (a time's "12:30"), a short flat mark halfway up a dash
-(or, before the digits, a minus), a straight stroke leaning far more than the digits beside it a slash (a
-date's "3/4/26"). Marks along the image's edge (the desk, a shadow) are
-left out, after any writing that touches them is taken out of them. Digits that touch stay one glyph here:
-telling where to cut them needs the classifier (`digitnet.reading`).
+colon (a time's "12:30"), a short flat mark halfway up a dash (or, before the digits, a minus), a straight
+stroke leaning far more than the digits beside it a slash (a date's "3/4/26"). Marks along the image's
+edge (the desk, a shadow) are left out, after any writing that touches them is taken out of them. Digits
+that touch stay one glyph here: telling where to cut them needs the classifier (`digitnet.reading`).
 """
 
 from __future__ import annotations
@@ -231,10 +230,15 @@ def _separator(box: tuple[int, int, int, int], parts: list[tuple[int, int, int, 
     return "-" if _dash_like(box, line_top, line_bottom) else ""
 
 
+def _small(box: tuple[int, int, int, int], line_height: int) -> bool:
+    """Whether a mark is no longer than a quarter of the line's height either way, as a point is."""
+    return max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
+
+
 def _dot_sized(box: tuple[int, int, int, int], line_height: int) -> bool:
     """Whether a mark is as small and round as a dot, wherever it is on the line."""
     height, width = box[1] - box[0], box[3] - box[2]
-    return max(height, width) < 0.25 * line_height and width <= DOT_FLATNESS * height and height <= DOT_FLATNESS * width
+    return _small(box, line_height) and width <= DOT_FLATNESS * height and height <= DOT_FLATNESS * width
 
 
 def _loose_mark(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> str:
@@ -258,9 +262,8 @@ def _point_like(box: tuple[int, int, int, int], line_top: int, line_bottom: int,
     """Whether a mark (top, bottom, left, right) is a point or comma: small against the line's height, and low
     on the line; with `dot`, also no flatter than DOT_FLATNESS (a dot or a comma, not a dash)."""
     line_height = max(1, line_bottom - line_top)
-    small = max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
     round_enough = not dot or box[3] - box[2] <= DOT_FLATNESS * (box[1] - box[0])
-    return small and round_enough and box[0] >= line_top + 0.55 * line_height
+    return _small(box, line_height) and round_enough and box[0] >= line_top + 0.55 * line_height
 
 
 def _dash_like(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> bool:
