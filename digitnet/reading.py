@@ -22,6 +22,7 @@ from digitnet.errors import DigitnetError
 from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of, piece_preparer
 from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
+from digitnet.images.signs import named, signs_in_number
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain
 
@@ -118,8 +119,9 @@ class Reading:
         original: the image as analysed (RGB, at most 256 px), for display; None if it could not be opened.
         candidates: every glyph's best reading, refused or not (shows why an image was refused).
         size: (width, height) of the image in the file's pixels (the boxes' frame); None if not opened.
-        separators: a point, comma, colon, dash or slash written between two digits (or a minus before them),
-            by the index of the digit after it.
+        separators: a point, comma, colon, dash, slash or plus written between two digits, a minus or a plus
+            before them, a percent sign after them (`digitnet.images.signs`), by the index of the digit after
+            it (len(digits) for the percent sign).
     """
 
     source: str
@@ -138,9 +140,10 @@ class Reading:
 
     @property
     def number(self) -> str:
-        """The digits read, as text, with what is written between them ("7", "2026", "12.50", "12:30", "-5");
-        empty when refused."""
-        return "".join(self.separators.get(index, "") + str(item.digit) for index, item in enumerate(self.digits))
+        """The digits read, as text, with the signs written in the number ("7", "2026", "12.50", "12:30", "-5",
+        "+44", "50%"); empty when refused."""
+        digits = "".join(self.separators.get(index, "") + str(item.digit) for index, item in enumerate(self.digits))
+        return digits + self.separators.get(len(self.digits), "") if digits else ""
 
     @property
     def answer(self) -> str:
@@ -269,7 +272,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = f"does not look like a digit or a number ({len(glyphs)} separate marks)"
         return reading
     if not glyphs:
-        reading.refusal = "no digit found: only small dots or dashes"
+        reading.refusal = f"no digit found: only {named([glyph.separator for glyph in marks])}"
         return reading
     wholes = _classify(classifier, found, [glyph.mask for glyph in glyphs])
     # In a number (next to sure single digits) a glyph is cut when it is not one itself or is much wider than the
@@ -340,22 +343,14 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         reading.refusal = f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
     else:
         reading.digits = reading.candidates
-        reading.separators = _separators(found, [glyph for glyph in marks if glyph.separator], reading.digits)
+        signs = [(_centre(found.file_box(glyph.box)), glyph.separator) for glyph in marks if glyph.separator]
+        reading.separators = signs_in_number([_centre(item.box) for item in reading.digits], signs)
     return reading
 
 
-def _separators(found, marks: list[Glyph], digits: list[DigitReading]) -> dict[int, str]:
-    """The points, commas, colons, dashes and slashes (`Glyph.separator`) written between digits, by the index of the
-    digit after each: one counts when its centre lies between two neighbouring digits' centres, and a dash before
-    the first digit too (a minus); any other before the first digit or after the last is no part of the number."""
-    centres = [(item.box[0] + item.box[2]) / 2 for item in digits]
-    separators: dict[int, str] = {}
-    for mark in marks:
-        left, _, right, _ = found.file_box(mark.box)
-        index = int(np.searchsorted(centres, (left + right) / 2))
-        if 0 < index < len(centres) or (index == 0 and mark.separator == "-"):
-            separators.setdefault(index, mark.separator)
-    return separators
+def _centre(box: tuple[int, int, int, int]) -> float:
+    """The horizontal centre of a box (x0, y0, x1, y1) in the file's pixels."""
+    return (box[0] + box[2]) / 2
 
 
 def _surely_several(spelled: list) -> bool:

@@ -122,6 +122,31 @@ def test_a_dash_slash_or_colon_between_digits_is_kept_and_a_minus_before_them_to
     assert reading.read_image(Answers(other_digit=7), drawing(upright_one), name="n.png").number == "711"
 
 
+def test_a_plus_before_the_digits_and_a_percent_sign_after_them_are_kept():
+    """A phone number's "+7", a share's "71%": the sign stays in the number; a percent sign alone is no digit."""
+    plus = [[(20, 150), (70, 150)], [(45, 125), (45, 175)]]  # a small cross halfway up
+    seven, one = [(100, 60), (180, 60), (120, 240)], [(240, 60), (240, 240)]
+    percent = [[(380, 60), (290, 240)], [(285, 60, 325, 110)], [(345, 190, 385, 240)]]  # a slash, two loops
+
+    def draw(strokes) -> Image.Image:
+        image = Image.new("L", (400, 300), 255)
+        pen = ImageDraw.Draw(image)
+        for points in strokes:
+            if len(points) == 1:
+                pen.ellipse(points[0], outline=0, width=10)
+            else:
+                pen.line(points, fill=0, width=10)
+        return image
+
+    for strokes, text in (([*plus, seven], "+7"), ([seven, one, *percent], "71%")):
+        result = reading.read_image(Answers(other_digit=7), draw(strokes), name="n.png")
+        assert result.ok and result.number == text, (text, result.number, result.refusal)
+        assert [d.digit for d in result.digits] == [int(c) for c in text if c.isdigit()]
+        assert result.to_json()["number"] == text
+    alone = reading.read_image(Answers(other_digit=7), draw(percent), name="p.png")
+    assert alone.refusal == "no digit found: only a percent sign"
+
+
 def test_a_cut_path_goes_round_the_ink_where_it_can():
     mask = np.zeros((40, 30), dtype=bool)
     mask[:, 8:11] = True  # a stroke on the left

@@ -26,7 +26,8 @@ def paper_photo(draw, size=(800, 600), paper=228.0, noise=3.0, seed=0, contrast=
 
 
 def glyph_boxes(image: Image.Image) -> list[tuple[int, int, int, int, str]]:
-    """(top, bottom, left, right, separator) of each glyph: separator "" for writing, else ".", ",", ":", "-" or "/"."""
+    """(top, bottom, left, right, separator) of each glyph: separator "" for writing, else the sign ("." "," ":"
+    "-" "/" "+" "%")."""
     found = analyse(image, "test")
     return [(*g.box, g.separator) for g in find_glyphs(found.ink_pixels, found.smoothed, "test")]
 
@@ -122,6 +123,43 @@ def test_a_dash_close_to_a_digit_and_a_slash_between_digits_are_no_digits_but_sl
             pen.line([(left + 110, 150), (left + 190, 150), (left + 80, 400)], fill=0, width=12)  # 7
         pen.line([(420, 150), (310, 400)], fill=0, width=12)  # 1
     assert [separator for *_, separator in glyph_boxes(paper_photo(slanted))] == ["", "", ""]
+
+
+@pytest.mark.parametrize("touching", [False, True])
+def test_a_percent_sign_and_a_plus_are_signs_but_a_two_a_four_and_a_crossed_seven_are_writing(touching):
+    """"+7%": a small cross halfway up is a plus, and a slash with a small loop above it on the left and one
+    below it on the right a percent sign, whether the loops stand apart from the slash or touch it. A 2 has a
+    straight stroke leaning the same way, a 4 and a crossed 7 a bar across a stem: none is a sign."""
+    def draw(pen):
+        pen.line([(60, 275), (140, 275)], fill=0, width=12)  # plus: its bar ...
+        pen.line([(100, 235), (100, 315)], fill=0, width=12)  # ... and its stem
+        pen.line([(200, 150), (310, 150), (230, 400)], fill=0, width=12)  # 7
+        closer = 25 if touching else 0  # touching: each loop just reaches the slash
+        pen.line([(560, 150), (400, 400)], fill=0, width=12)  # the percent sign's slash
+        pen.ellipse([400 + closer, 150, 480 + closer, 230], outline=0, width=12)  # its loops
+        pen.ellipse([480 - closer, 320, 560 - closer, 400], outline=0, width=12)
+    assert [separator for *_, separator in glyph_boxes(paper_photo(draw))] == ["+", "", "%"]
+
+    def writing(pen):
+        pen.arc([100, 150, 220, 270], 180, 20, fill=0, width=12)  # a 2: a hook, a straight stroke, a base
+        pen.line([(213, 232), (100, 400), (230, 400)], fill=0, width=12)
+        pen.line([(300, 150), (270, 300), (380, 300)], fill=0, width=12)  # a 4
+        pen.line([(350, 220), (350, 400)], fill=0, width=12)
+        pen.line([(450, 150), (560, 150), (480, 400)], fill=0, width=12)  # a crossed 7
+        pen.line([(480, 280), (550, 280)], fill=0, width=12)
+    assert [separator for *_, separator in glyph_boxes(paper_photo(writing))] == ["", "", ""]
+
+
+@pytest.mark.parametrize("gap", [60, 150])
+def test_two_lines_of_writing_are_refused(gap):
+    """Digits written under digits, close (the two lines' marks overlap, one glyph) or apart (the second line is
+    beyond the first's reach): reading one line would be a guess, squeezing both into one digit a wrong answer."""
+    def draw(pen):
+        for top in (60, 60 + 150 + gap):
+            pen.line([(200, top), (300, top), (230, top + 150)], fill=0, width=12)  # 7
+            pen.line([(380, top), (380, top + 150)], fill=0, width=12)  # 1
+    with pytest.raises(DigitnetError, match="more than one line of writing"):
+        glyph_boxes(paper_photo(draw))
 
 
 def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit():

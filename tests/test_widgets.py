@@ -101,6 +101,21 @@ def test_a_date_a_negative_number_and_a_time_drawn_keep_their_marks():
     assert canvas.result["answer"] == "5:5" and len(canvas.result["digits"]) == 2
 
 
+def test_a_plus_a_percent_sign_and_a_second_line_drawn():
+    """"+5" and "5%" keep their signs; a 5 drawn under another 5 is refused as a second line, not read as one
+    digit squeezed from both."""
+    five = [(0, 0), (-45, 0), (-48, 45), (-10, 40), (0, 70), (-15, 100), (-50, 95)]
+    placed = lambda left, top=90: [(left + x, top + y) for x, y in five]  # noqa: E731
+    loop = lambda x, y: [(x + 24 * np.cos(a), y + 24 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 17)]  # noqa: E731
+    canvas = DigitCanvas(FixedClassifier(5))
+    canvas.draw([[(20, 140), (70, 140)], [(45, 115), (45, 165)], placed(180)])
+    assert canvas.result["answer"] == "+5" and len(canvas.result["digits"]) == 1
+    canvas.draw([placed(60), [(230, 60), (120, 230)], loop(130, 90), loop(220, 200)])
+    assert canvas.result["answer"] == "5%" and len(canvas.result["digits"]) == 1
+    canvas.draw([placed(150, 20), placed(150, 160)])
+    assert canvas.result["answer"].startswith("more than one line of writing") and not canvas.result["ok"]
+
+
 def test_an_empty_canvas_has_no_answer_and_clear_empties_it():
     classifier = FixedClassifier()
     canvas = DigitCanvas(classifier)

@@ -162,7 +162,7 @@ def _stroke_room(working_image: Image.Image, polarity: str, side: int, label: st
         # The writing's width, not a shadow's; the 3x3 smoothing widened every stroke by about 2 pixels.
         # (Writing is not freed from shadows here: at this resolution vignettes often touch the edge, and it
         # would cost 0.2 ms of a 5 ms budget to tell the same stroke width.)
-        writing = digit_mask(probe[5], probe[2], label, free_from_shadows=False)
+        writing = digit_mask(probe[5], probe[2], label, quick_look=True)
         width = max(stroke_width(writing) - 2.0, 1.0) * side / small_side
     except DigitnetError:
         return 0.0  # faint strokes can drown in a coarse background's errors: the fine one decides

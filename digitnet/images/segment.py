@@ -3,10 +3,9 @@
 A digit can be more than one connected mark (a 5 whose bar was lifted, an open 4, a crossed 7, a pencil
 stroke with gaps), and a number is several digits. The marks near the heaviest one form the line of
 writing; marks that overlap horizontally are one glyph (a bar over its body, the pieces of a broken
-stroke), and a small piece right beside a glyph joins it, while a mark written between digits is not a
-digit: a small round mark low on the line is a decimal point (or comma), two dots one above the other a
-colon (a time's "12:30"), a short flat mark halfway up a dash (or, before the digits, a minus), a straight
-stroke leaning far more than the digits beside it a slash (a date's "3/4/26"). Marks along the image's
+stroke), and a small piece right beside a glyph joins it, while a mark written between digits that is no
+digit (a point, a colon, a dash, a slash, a plus or a percent sign: `digitnet.images.signs`) stays apart.
+Marks along the image's
 edge (the desk, a shadow) are left out, after any writing that touches them is taken out of them. Digits
 that touch stay one glyph here: telling where to cut them needs the classifier (`digitnet.reading`).
 """
@@ -14,12 +13,14 @@ that touch stay one glyph here: telling where to cut them needs the classifier (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy import ndimage
 
 from digitnet.errors import DigitnetError
 from digitnet.images.ink import _near, stroke_width
+from digitnet.images.signs import find_slashes, kept_apart, loose_mark, sign_of
 
 OVERLAP = 0.45  # marks overlapping horizontally by this much of the narrower are one glyph
 BESIDE = 1.6  # marks within this many line heights of the line (left or right) belong to it
@@ -34,6 +35,13 @@ SHADOW_BODY = 2.0
 # wrong, and changed no single digit and no other image; with the rim taken out two stroke widths deep instead
 # of one, digits lost their ends and those 3 numbers were refused again.
 WRITING_HEIGHT = 0.5
+# The line's marks form two lines of writing when they lie in two rows, the shorter at least this share of the
+# taller, with a gap between them of at least this share of the shorter (typed lines at their usual spacing
+# leave 0.3, two lines drawn in the canvas 0.14; an 8 whose loops barely miss each other, less), and both look
+# like writing (`_like_writing`).
+SECOND_LINE_HEIGHT = 0.5
+WRITING_SHARE = 0.05  # ... where writing is three strokes tall, and this share of the image's shorter side
+SECOND_LINE_GAP = 0.1
 
 
 @dataclass
@@ -43,9 +51,8 @@ class Glyph:
     Attributes:
         mask: bool [h, w] on the working copy, the glyph's pixels.
         box: (top, bottom, left, right) in working pixels, bottom/right exclusive.
-        separator: what a mark that is no digit writes between digits: "." or "," (a small mark low on the
-            line), ":" (two dots, one above the other), "-" (a short flat mark halfway up) or "/" (a straight
-            stroke leaning far more than the digits); "" for writing.
+        separator: what a mark that is no digit writes in a number (`digitnet.images.signs`): "." or ",",
+            ":", "-", "/", "+" or "%"; "" for writing.
     """
 
     mask: np.ndarray
@@ -59,20 +66,6 @@ class Glyph:
     @property
     def width(self) -> int:
         return self.box[3] - self.box[2]
-
-
-COMMA_ASPECT = 1.5  # a point glyph this many times as tall as wide is a comma (its short tail), else a point
-DOT_FLATNESS = 1.5  # a small low mark at most this many times as wide as tall is a dot, never part of a digit
-# A dash is at least this many times as wide as tall, thinner than a third of the line and wider than a fifth,
-# with its middle in the line's middle band: a 5's or a 7's lifted bar is at the top, a 1's cut-off base at the
-# bottom, and the bar of a 4 crosses its stem, so each of those still joins its digit.
-DASH_FLATNESS = 1.6
-# A slash leans at least this much (columns per row) both by itself and more than the number's other glyphs
-# do (their median), and is a straight stroke (its ink's long axis at least SLASH_STRAIGHTNESS times its short
-# one). On three development draws of the yardstick, no 1 in a number of 2-8 digits (471 of them) leaned more
-# than 0.30 beyond the other digits (99% within 0.21); a slash drawn at 25 degrees from upright leans 0.47.
-SLASH_LEAN = 0.4
-SLASH_STRAIGHTNESS = 4.0
 
 
 def _one_digit(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -113,8 +106,13 @@ def _stray(box: tuple[int, int, int, int], size: int, contact: int, shape: tuple
         (borders >= 2 and fill > 0.5 and size > 0.04 * height * width)
 
 
-def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, label: str) -> list[int]:
-    """The components on the line of the heaviest one: specks and stray marks (desk, shadows) left out."""
+def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, label: str,
+                     refuse_second_line: bool = True) -> list[int]:
+    """The components on the line of the heaviest one: specks and stray marks (desk, shadows) left out.
+
+    Raises:
+        DigitnetError: only specks of noise are ink; or (`refuse_second_line`) there is a second line of writing.
+    """
     min_size = _min_size(labels.shape)
     candidates = np.flatnonzero(sizes[1:] >= min_size) + 1
     if candidates.size == 0:
@@ -140,8 +138,52 @@ def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, 
                         (_overlaps(boxes[i], left, right) or _level_with(boxes[i], top, bottom))}
         grown |= {i for i in edge if _near(slices[i - 1], region) and _on_line(boxes[i], top, bottom)}
         if grown == line:
+            others = [boxes[i] for i in parts if i not in line]
+            if refuse_second_line and _another_line([boxes[i] for i in line], others, labels, line):
+                raise DigitnetError(f"{label}: more than one line of writing (digits are read one line at a time)")
             return sorted(line, key=lambda i: boxes[i][2])
         line = grown
+
+
+def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int, int, int, int]], labels: np.ndarray,
+                  marks: set[int]) -> bool:
+    """Whether there is a second line of writing above or below the line (its `marks`, boxes `line`): a mark left
+    out of it (`others`) about as tall, over or under it; or the line's own marks in two rows with a gap between
+    (digits above digits). Each must look like writing (`_like_writing`). Reading one line and not the other
+    would be a guess; squeezing both into one digit, a wrong answer. A lifted bar, a dot, a pencil stroke's gap,
+    an equals sign are none of these: too flat, too small, too narrow a gap."""
+    top, bottom, left, right = _union(line)
+    height = bottom - top
+    rows: list[list[tuple[int, int, int, int]]] = []  # the line's marks in rows, top to bottom
+    for box in sorted(line):
+        if rows and box[0] < _union(rows[-1])[1]:  # it starts above the row's bottom: in that row
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    pairs = [(upper, lower) for upper, lower in pairwise(rows) if _apart(_union(upper), _union(lower), height)]
+    pairs += [(line, [box]) for box in others if max(top - box[1], box[0] - bottom) <= 1.5 * height and
+              _overlaps(box, left - height, right + height) and 0.5 * height <= box[1] - box[0] <= 2 * height]
+    if not pairs:
+        return False
+    stroke = stroke_width(np.isin(labels, list(marks)))
+    least = max(3 * stroke, WRITING_SHARE * min(labels.shape))
+    return any(_like_writing(upper, stroke, least) and _like_writing(lower, stroke, least) for upper, lower in pairs)
+
+
+def _apart(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int], height: int) -> bool:
+    """Whether two rows of marks (their boxes, one above the other, in marks `height` tall in all) are about as tall,
+    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between."""
+    shorter, taller = sorted((upper[1] - upper[0], lower[1] - lower[0]))
+    gap = lower[0] - upper[1]
+    return shorter >= max(SECOND_LINE_HEIGHT * taller, 0.25 * height) and gap >= SECOND_LINE_GAP * shorter
+
+
+def _like_writing(boxes: list[tuple[int, int, int, int]], stroke: float, least: float) -> bool:
+    """Whether a row of marks looks like writing: one is at least half as tall as it is wide and `least` pixels
+    tall, and together they are 2.5 strokes wide (a 1's broken stroke is narrower, a bar or a dot flatter, and a
+    cluster of specks in a noisy photo smaller)."""
+    return any(b[1] - b[0] >= max(0.5 * (b[3] - b[2]), least) for b in boxes) and \
+        _union(boxes)[3] - _union(boxes)[2] >= 2.5 * stroke
 
 
 def _touches_border(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
@@ -165,138 +207,65 @@ def _on_line(box: tuple[int, int, int, int], top: int, bottom: int) -> bool:
 
 
 def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>",
-                free_from_shadows: bool = True) -> list[Glyph]:
+                quick_look: bool = False) -> list[Glyph]:
     """The glyphs of the line of writing, left to right.
 
     Args:
         ink_pixels: bool [h, w], every ink pixel of the working copy.
         smoothed_ink: float32 [h, w], the smoothed ink map (weighs the marks).
-        free_from_shadows: take writing that touches a shadow along the edge out of the shadow's mark
-            (see `_free_writing_from_shadows`) before the shadow is left out.
+        quick_look: a first look at low resolution, for the writing's stroke width only: writing that touches a
+            shadow along the edge is not taken out of the shadow's mark (`_free_writing_from_shadows`), and a
+            second line of writing is not refused (at that resolution a digit's parts can look like one).
 
     Raises:
-        DigitnetError: only specks of noise are ink.
+        DigitnetError: only specks of noise are ink, or there is a second line of writing.
     """
     labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
     ink_labels = labels[ink_pixels]
     sizes = np.bincount(ink_labels, minlength=count + 1)
-    freed = _free_writing_from_shadows(ink_pixels, labels, sizes) if free_from_shadows else None
+    freed = None if quick_look else _free_writing_from_shadows(ink_pixels, labels, sizes)
     if freed is not None:
         ink_pixels = freed
         labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
         ink_labels = labels[ink_pixels]
         sizes = np.bincount(ink_labels, minlength=count + 1)
     masses = np.bincount(ink_labels, weights=smoothed_ink[ink_pixels], minlength=count + 1)
-    line = _line_of_writing(labels, sizes, masses, label)
+    line = _line_of_writing(labels, sizes, masses, label, refuse_second_line=not quick_look)
     slices = ndimage.find_objects(labels)
     groups = [[i] for i in line]
     boxes = [_box(slices[i - 1]) for i in line]
     # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke. A dot
-    # beside a digit ("1.5" drawn close) is not a part of it unless they overlap, nor a dash ("12-05") unless
-    # they overlap by half the dash's width (the bar of a 4 or a crossed 7 crosses the stem); a flat mark low
-    # (a 1's base, cut off by a pencil's gap) still is.
+    # beside a digit ("1.5" drawn close) is not a part of it unless they overlap, nor a dash ("12-05") or a plus
+    # ("+4") unless they overlap by half its width (the bar of a 4 or a crossed 7 crosses the stem); a flat mark
+    # low (a 1's base, cut off by a pencil's gap) still is.
     line_top, line_bottom = _union(boxes)[:2]
-    loose = [_loose_mark(box, line_top, line_bottom) for box in boxes]
+    loose = [loose_mark(box, line_top, line_bottom, _part(labels, i, box)) for i, box in zip(line, boxes, strict=True)]
     merged = True
     while merged and len(groups) > 1:
         merged = False
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
-                if _one_digit(boxes[a], boxes[b]) and not _kept_apart(boxes[a], boxes[b], loose[a], loose[b]):
+                if _one_digit(boxes[a], boxes[b]) and not kept_apart(boxes[a], boxes[b], loose[a], loose[b]):
                     groups[a] += groups.pop(b)
                     boxes[a] = _union([boxes[a], boxes.pop(b)])
-                    loose[a] = _loose_mark(boxes[a], line_top, line_bottom)
+                    loose[a] = loose_mark(boxes[a], line_top, line_bottom)
                     loose.pop(b)
                     merged = True
                     break
             if merged:
                 break
     line_height = max(1, line_bottom - line_top)
-    glyphs = [Glyph(np.isin(labels, group), box, _separator(box, [_box(slices[i - 1]) for i in group], line_top,
-                                                             line_bottom))
+    glyphs = [Glyph(np.isin(labels, group), box, sign_of(box, [_box(slices[i - 1]) for i in group],
+                                                         [_part(labels, i, box) for i in group], line_top, line_bottom))
               for group, box in sorted(zip(groups, boxes, strict=True), key=lambda pair: pair[1][2])]
-    return _find_slashes(_attach_fragments(glyphs, line_height))
+    glyphs = _attach_fragments(glyphs, line_height)
+    signs = find_slashes([glyph.mask for glyph in glyphs], [glyph.separator for glyph in glyphs])
+    return [Glyph(glyph.mask, glyph.box, sign) for glyph, sign in zip(glyphs, signs, strict=True)]
 
 
-def _separator(box: tuple[int, int, int, int], parts: list[tuple[int, int, int, int]], line_top: int,
-               line_bottom: int) -> str:
-    """What a glyph (its box, and its marks' boxes) writes if it is a point, a comma, a colon (two dots, one
-    above the other: a time's "12:30") or a dash (`Glyph.separator`), else ""."""
-    one_above_the_other = len(parts) == 2 and min(parts[0][1], parts[1][1]) <= max(parts[0][0], parts[1][0])
-    if one_above_the_other and all(_dot_sized(part, line_bottom - line_top) for part in parts):
-        return ":"
-    if _point_like(box, line_top, line_bottom):
-        return "," if box[1] - box[0] >= COMMA_ASPECT * (box[3] - box[2]) else "."
-    return "-" if _dash_like(box, line_top, line_bottom) else ""
-
-
-def _small(box: tuple[int, int, int, int], line_height: int) -> bool:
-    """Whether a mark is no longer than a quarter of the line's height either way, as a point is."""
-    return max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
-
-
-def _dot_sized(box: tuple[int, int, int, int], line_height: int) -> bool:
-    """Whether a mark is as small and round as a dot, wherever it is on the line."""
-    height, width = box[1] - box[0], box[3] - box[2]
-    return _small(box, line_height) and width <= DOT_FLATNESS * height and height <= DOT_FLATNESS * width
-
-
-def _loose_mark(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> str:
-    """"." for a mark round and small enough for a dot or a comma, "-" for a dash, else "" (see `_kept_apart`)."""
-    if _point_like(box, line_top, line_bottom, dot=True):
-        return "."
-    return "-" if _dash_like(box, line_top, line_bottom) else ""
-
-
-def _kept_apart(a: tuple[int, int, int, int], b: tuple[int, int, int, int], loose_a: str, loose_b: str) -> bool:
-    """Whether two marks that `_one_digit` would join stay apart: a dot unless they overlap horizontally, a
-    dash unless they overlap by at least half its width."""
-    overlap = min(a[3], b[3]) - max(a[2], b[2])
-    if "." in (loose_a, loose_b):
-        return overlap <= 0
-    dashes = [box[3] - box[2] for box, loose in ((a, loose_a), (b, loose_b)) if loose == "-"]
-    return bool(dashes) and overlap < 0.5 * min(dashes)
-
-
-def _point_like(box: tuple[int, int, int, int], line_top: int, line_bottom: int, dot: bool = False) -> bool:
-    """Whether a mark (top, bottom, left, right) is a point or comma: small against the line's height, and low
-    on the line; with `dot`, also no flatter than DOT_FLATNESS (a dot or a comma, not a dash)."""
-    line_height = max(1, line_bottom - line_top)
-    round_enough = not dot or box[3] - box[2] <= DOT_FLATNESS * (box[1] - box[0])
-    return _small(box, line_height) and round_enough and box[0] >= line_top + 0.55 * line_height
-
-
-def _dash_like(box: tuple[int, int, int, int], line_top: int, line_bottom: int) -> bool:
-    """Whether a mark (top, bottom, left, right) is a dash: short, thin and flat (DASH_FLATNESS), halfway up."""
-    line_height = max(1, line_bottom - line_top)
-    height, width, middle = box[1] - box[0], box[3] - box[2], (box[0] + box[1]) / 2
-    return (width >= DASH_FLATNESS * height and height < 0.35 * line_height and 0.2 * line_height < width
-            < line_height and line_top + 0.3 * line_height <= middle <= line_top + 0.7 * line_height)
-
-
-def _find_slashes(glyphs: list[Glyph]) -> list[Glyph]:
-    """The glyphs, with each straight stroke between two others that leans far more than they do (SLASH_LEAN)
-    made a slash: "3/4/26" is a date, not "314126". Needs three glyphs of writing or more."""
-    writing = [index for index, glyph in enumerate(glyphs) if not glyph.separator]
-    if len(writing) < 3:
-        return glyphs
-    shapes = {index: _lean_and_straightness(glyphs[index].mask) for index in writing}
-    for index in writing[1:-1]:
-        lean, straightness = shapes[index]
-        others = float(np.median([shapes[other][0] for other in writing if other != index]))
-        if straightness >= SLASH_STRAIGHTNESS and lean >= SLASH_LEAN and lean - others >= SLASH_LEAN:
-            glyphs[index] = Glyph(glyphs[index].mask, glyphs[index].box, "/")
-    return glyphs
-
-
-def _lean_and_straightness(mask: np.ndarray) -> tuple[float, float]:
-    """(How far a mark's ink leans right, in columns per row up; its long axis over its short one) from the
-    ink's second moments: a straight stroke leans by the tangent of its angle from upright."""
-    rows, columns = np.nonzero(mask)
-    rows, columns = rows - rows.mean(), columns - columns.mean()
-    covariance = np.cov(np.stack([columns, rows]), bias=True)
-    short, long = np.linalg.eigvalsh(covariance)
-    return float(-covariance[0, 1] / max(covariance[1, 1], 1e-9)), float(np.sqrt(long / max(short, 1e-9)))
+def _part(labels: np.ndarray, index: int, box: tuple[int, int, int, int]) -> np.ndarray:
+    """bool [box height, box width]: the pixels of mark `index` (of `labels`) within `box`."""
+    return labels[box[0] : box[1], box[2] : box[3]] == index
 
 
 def _free_writing_from_shadows(ink_pixels: np.ndarray, labels: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
@@ -370,11 +339,11 @@ def _attach_fragments(glyphs: list[Glyph], line_height: int) -> list[Glyph]:
 
 
 def digit_mask(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>",
-               free_from_shadows: bool = True) -> np.ndarray:
+               quick_look: bool = False) -> np.ndarray:
     """bool [h, w]: all the glyphs of the line of writing as one mask (one digit, when there is one).
 
     Raises:
         DigitnetError: only specks of noise are ink.
     """
-    glyphs = find_glyphs(ink_pixels, smoothed_ink, label, free_from_shadows)
+    glyphs = find_glyphs(ink_pixels, smoothed_ink, label, quick_look)
     return np.logical_or.reduce([glyph.mask for glyph in glyphs])
