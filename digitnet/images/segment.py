@@ -206,31 +206,17 @@ def _on_line(box: tuple[int, int, int, int], top: int, bottom: int) -> bool:
     return height >= 0.6 * (bottom - top) and overlap >= 0.7 * height
 
 
-def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>",
-                quick_look: bool = False) -> list[Glyph]:
+def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>") -> list[Glyph]:
     """The glyphs of the line of writing, left to right.
 
     Args:
         ink_pixels: bool [h, w], every ink pixel of the working copy.
         smoothed_ink: float32 [h, w], the smoothed ink map (weighs the marks).
-        quick_look: a first look at low resolution, for the writing's stroke width only: writing that touches a
-            shadow along the edge is not taken out of the shadow's mark (`_free_writing_from_shadows`), and a
-            second line of writing is not refused (at that resolution a digit's parts can look like one).
 
     Raises:
         DigitnetError: only specks of noise are ink, or there is a second line of writing.
     """
-    labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
-    ink_labels = labels[ink_pixels]
-    sizes = np.bincount(ink_labels, minlength=count + 1)
-    freed = None if quick_look else _free_writing_from_shadows(ink_pixels, labels, sizes)
-    if freed is not None:
-        ink_pixels = freed
-        labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
-        ink_labels = labels[ink_pixels]
-        sizes = np.bincount(ink_labels, minlength=count + 1)
-    masses = np.bincount(ink_labels, weights=smoothed_ink[ink_pixels], minlength=count + 1)
-    line = _line_of_writing(labels, sizes, masses, label, refuse_second_line=not quick_look)
+    labels, line = _line_marks(ink_pixels, smoothed_ink, label)
     slices = ndimage.find_objects(labels)
     groups = [[i] for i in line]
     boxes = [_box(slices[i - 1]) for i in line]
@@ -261,6 +247,28 @@ def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "
     glyphs = _attach_fragments(glyphs, line_height)
     signs = find_slashes([glyph.mask for glyph in glyphs], [glyph.separator for glyph in glyphs])
     return [Glyph(glyph.mask, glyph.box, sign) for glyph, sign in zip(glyphs, signs, strict=True)]
+
+
+def _line_marks(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str,
+                quick_look: bool = False) -> tuple[np.ndarray, list[int]]:
+    """(int [h, w] the ink's connected marks, labelled; the labels of those on the line of writing, left to right).
+
+    Args:
+        quick_look: a first look at low resolution, for the writing's stroke width only: writing that touches a
+            shadow along the edge is not taken out of the shadow's mark (`_free_writing_from_shadows`), and a
+            second line of writing is not refused (at that resolution a digit's parts can look like one).
+    """
+    labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
+    ink_labels = labels[ink_pixels]
+    sizes = np.bincount(ink_labels, minlength=count + 1)
+    freed = None if quick_look else _free_writing_from_shadows(ink_pixels, labels, sizes)
+    if freed is not None:
+        ink_pixels = freed
+        labels, count = ndimage.label(ink_pixels, structure=np.ones((3, 3), dtype=bool))
+        ink_labels = labels[ink_pixels]
+        sizes = np.bincount(ink_labels, minlength=count + 1)
+    masses = np.bincount(ink_labels, weights=smoothed_ink[ink_pixels], minlength=count + 1)
+    return labels, _line_of_writing(labels, sizes, masses, label, refuse_second_line=not quick_look)
 
 
 def _part(labels: np.ndarray, index: int, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -340,10 +348,11 @@ def _attach_fragments(glyphs: list[Glyph], line_height: int) -> list[Glyph]:
 
 def digit_mask(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "<image>",
                quick_look: bool = False) -> np.ndarray:
-    """bool [h, w]: all the glyphs of the line of writing as one mask (one digit, when there is one).
+    """bool [h, w]: all the glyphs of the line of writing as one mask (one digit, when there is one): its marks,
+    without telling glyphs and signs apart. `quick_look`: see `_line_marks`.
 
     Raises:
-        DigitnetError: only specks of noise are ink.
+        DigitnetError: only specks of noise are ink, or (unless `quick_look`) there is a second line of writing.
     """
-    glyphs = find_glyphs(ink_pixels, smoothed_ink, label, quick_look)
-    return np.logical_or.reduce([glyph.mask for glyph in glyphs])
+    labels, line = _line_marks(ink_pixels, smoothed_ink, label, quick_look)
+    return np.isin(labels, line)

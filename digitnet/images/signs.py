@@ -61,7 +61,11 @@ def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: 
     if _dash_like(box, line_top, line_bottom):
         return "-"
     mask = np.logical_or.reduce(part_masks)
-    if _percent_like(mask, line_height, apart=len(parts) >= 3):
+    tallest = part_masks[int(np.argmax([part[1] - part[0] for part in parts]))]
+    apart = len(parts) >= 3  # a slash and two marks apart from it (or a digit broken in three)
+    lean, straightness = lean_and_straightness(tallest) if apart else (0.0, 0.0)
+    slash = lean >= SLASH_LEAN and straightness >= SLASH_STRAIGHTNESS
+    if _percent_like(mask, line_height, apart, slash):
         return "%"
     return "+" if _plus_like(box, mask, line_top, line_bottom) else ""
 
@@ -120,10 +124,17 @@ def _plus_like(box: Box, mask: np.ndarray, line_top: int, line_bottom: int) -> b
     if not (max(height, width) <= PLUS_SIZE * line_height and 0.6 * height <= width <= 1.6 * height
             and line_top + 0.25 * line_height <= middle <= line_top + 0.75 * line_height):
         return False
-    # the bar is the row with the most ink and the stem the column, each a stroke wide; nearly all the ink is on
-    # them, and at each end (a quarter of the box) on the one arm that reaches there: a 4's open top, a 6's or a
-    # 9's loop, a thick marker digit's blob have ink across
-    row, column = int(mask.sum(axis=1).argmax()), int(mask.sum(axis=0).argmax())
+    # the bar is the row with the most ink and the stem the column: they cross in the middle half, and each spans
+    # most of the box (most digits have no such row and column, and are not looked at further; a 4 is) ...
+    row_ink, column_ink = mask.sum(axis=1), mask.sum(axis=0)
+    if not (row_ink.max() >= 0.6 * width and column_ink.max() >= 0.6 * height):
+        return False
+    row = round(np.flatnonzero(row_ink >= 0.8 * row_ink.max()).mean())  # the middle of the bar's rows
+    column = round(np.flatnonzero(column_ink >= 0.8 * column_ink.max()).mean())
+    if not (0.25 * height <= row < 0.75 * height and 0.25 * width <= column < 0.75 * width):
+        return False
+    # ... each a stroke wide; nearly all the ink is on them, and at each end (a quarter of the box) on the one arm
+    # that reaches there: a 4's open top, a 6's or a 9's loop, a thick marker digit's blob have ink across
     reach = round(stroke_width(mask) / 2) + 1
     bar, stem = np.zeros_like(mask), np.zeros_like(mask)
     bar[max(row - reach, 0) : row + reach + 1] = True
@@ -132,12 +143,10 @@ def _plus_like(box: Box, mask: np.ndarray, line_top: int, line_bottom: int) -> b
     ends = ((mask[:tall], stem[:tall]), (mask[-tall:], stem[-tall:]), (mask[:, :wide], bar[:, :wide]),
             (mask[:, -wide:], bar[:, -wide:]))
     arms = all(end.any() and (end & band).sum() >= PLUS_INK * end.sum() for end, band in ends)
-    on_strokes = (mask & (bar | stem)).sum() >= PLUS_INK * mask.sum()
-    crosses_in_middle = 0.25 * height <= row < 0.75 * height and 0.25 * width <= column < 0.75 * width
-    return bool(arms and on_strokes and crosses_in_middle)
+    return bool(arms and (mask & (bar | stem)).sum() >= PLUS_INK * mask.sum())
 
 
-def _percent_like(mask: np.ndarray, line_height: int, apart: bool = False) -> bool:
+def _percent_like(mask: np.ndarray, line_height: int, apart: bool = False, slash: bool = False) -> bool:
     """Whether a glyph (bool [h, w], its pixels in its box) is a percent sign: a straight stroke leaning right
     from its bottom to its top (a slash) with a small loop left of it above the middle and another right of it
     below (a 2 has such a straight stroke too, but an open hook and a base). The marks may touch the slash: it is
@@ -146,8 +155,9 @@ def _percent_like(mask: np.ndarray, line_height: int, apart: bool = False) -> bo
     height, width = mask.shape
     if height < PERCENT_HEIGHT * line_height or not 0.5 * height <= width <= 2.0 * height:
         return False
-    # two loops, or three marks: most digits have neither, and are not looked at further (an 8 is)
-    if not apart and ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1] < 2:
+    # two loops, or (`slash`) three marks, the tallest a slash: most digits have neither, and are not looked at
+    # further (an 8 is)
+    if not (slash if apart else ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1] >= 2):
         return False
     reach = round(stroke_width(mask) / 2) + 1  # a stroke's half width, and a pixel
     rows = np.arange(height)
