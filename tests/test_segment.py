@@ -150,6 +150,30 @@ def test_a_percent_sign_and_a_plus_are_signs_but_a_two_a_four_and_a_crossed_seve
     assert [separator for *_, separator in glyph_boxes(paper_photo(writing))] == ["", "", ""]
 
 
+def test_typed_proportions_a_big_point_a_comma_below_the_line_and_a_loop_close_to_a_digit():
+    """Typed text has larger signs than handwriting: a full stop a quarter of the digits' height and more, a
+    comma whose tail hangs below the digits, and a percent sign with loops 0.63 of their height set close to
+    the digit before it. Each is a sign, and no part of its neighbour ("7.1", "1,1", "7%")."""
+    def point(pen):
+        pen.line([(100, 150), (200, 150), (130, 350)], fill=0, width=24)  # 7, 200 tall
+        pen.rectangle([235, 295, 290, 350], fill=0)  # a point 55 px (0.28 of the digits) square
+        pen.line([(340, 150), (340, 350)], fill=0, width=24)  # 1
+    assert [separator for *_, separator in glyph_boxes(paper_photo(point))] == ["", ".", ""]
+
+    def comma(pen):
+        pen.line([(340, 150), (340, 350)], fill=0, width=24)  # 1
+        pen.polygon([(368, 300), (410, 300), (395, 390), (375, 390)], fill=0)  # a comma 90 tall, 40 below the line
+        pen.line([(450, 150), (450, 350)], fill=0, width=24)  # 1
+    assert [separator for *_, separator in glyph_boxes(paper_photo(comma))] == ["", ",", ""]
+
+    def percent(pen):
+        pen.line([(100, 150), (200, 150), (130, 350)], fill=0, width=24)  # 7
+        pen.ellipse([215, 150, 300, 275], outline=0, width=20)  # a loop 0.63 of the line, 15 px from the 7's bar
+        pen.line([(380, 150), (250, 350)], fill=0, width=20)  # the slash
+        pen.ellipse([330, 225, 415, 350], outline=0, width=20)
+    assert [separator for *_, separator in glyph_boxes(paper_photo(percent))] == ["", "%"]
+
+
 @pytest.mark.parametrize("gap", [60, 150])
 def test_two_lines_of_writing_are_refused(gap):
     """Digits written under digits, close (the two lines' marks overlap, one glyph) or apart (the second line is

@@ -18,7 +18,12 @@ from digitnet.images.ink import stroke_width
 
 Box = tuple[int, int, int, int]
 
-COMMA_ASPECT = 1.5  # a point glyph this many times as tall as wide is a comma (its short tail), else a point
+# A point is no longer than this share of the line's height either way (a typed full stop is a quarter of the
+# digits' height, and more once anti-aliased); a comma, at least COMMA_ASPECT times as tall as wide, may be as
+# tall as COMMA_HEIGHT, its tail below the digits making the line taller too (a typed "1,234").
+POINT_SIZE = 0.3
+COMMA_HEIGHT = 0.45
+COMMA_ASPECT = 1.5
 DOT_FLATNESS = 1.5  # a small low mark at most this many times as wide as tall is a dot, never part of a digit
 # A dash is at least this many times as wide as tall, thinner than a third of the line and wider than a fifth,
 # with its middle in the line's middle band: a 5's or a 7's lifted bar is at the top, a 1's cut-off base at the
@@ -39,8 +44,11 @@ PLUS_INK = 0.9
 # straight line in this share of its rows, and its two small marks are each at most PERCENT_CIRCLE as tall.
 PERCENT_HEIGHT = 0.6
 PERCENT_SLASH = 0.85
-PERCENT_CIRCLE = 0.6
+PERCENT_CIRCLE = 0.7
 PERCENT_HOLE = 0.1  # ... and each a loop, its hole at least this share of its ink (or a blot apart from the slash)
+# A loop less than this share of the line's height stays apart from a digit it does not overlap: a percent sign's
+# loop, typed close to the digit before it, is not a part of that digit (in some fonts it is 0.63 of the line).
+LOOP_SIZE = 0.7
 
 
 def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: int, line_bottom: int) -> str:
@@ -71,28 +79,39 @@ def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: 
 
 
 def loose_mark(box: Box, line_top: int, line_bottom: int, mask: np.ndarray | None = None) -> str:
-    """"." for a mark round and small enough for a dot or a comma, "-" for a dash, "+" for a plus (given `mask`,
-    bool [h, w] its pixels in its box), else "" (see `kept_apart`)."""
+    """How a mark stays apart from its neighbours (see `kept_apart`): "." for a mark round and small enough for a
+    dot or a comma, "-" for a dash, and given `mask` (bool [h, w], its pixels in its box) "+" for a plus and "o"
+    for a small loop (a percent sign's, beside a digit); else ""."""
     if _point_like(box, line_top, line_bottom, dot=True):
         return "."
     if _dash_like(box, line_top, line_bottom):
         return "-"
-    return "+" if mask is not None and _plus_like(box, mask, line_top, line_bottom) else ""
+    if mask is None:
+        return ""
+    if box[1] - box[0] < LOOP_SIZE * (line_bottom - line_top) and _has_hole(mask):
+        return "o"
+    return "+" if _plus_like(box, mask, line_top, line_bottom) else ""
 
 
 def kept_apart(a: Box, b: Box, loose_a: str, loose_b: str) -> bool:
-    """Whether two marks that would be one digit by their places stay apart: a dot unless they overlap
-    horizontally, a dash or a plus unless they overlap by at least half its width."""
+    """Whether two marks that would be one digit by their places stay apart: a dot or a small loop unless they
+    overlap horizontally (a percent sign's loop typed close to the digit before it), a dash or a plus unless
+    they overlap by at least half its width."""
     overlap = min(a[3], b[3]) - max(a[2], b[2])
-    if "." in (loose_a, loose_b):
+    if "." in (loose_a, loose_b) or "o" in (loose_a, loose_b):
         return overlap <= 0
     dashes = [box[3] - box[2] for box, loose in ((a, loose_a), (b, loose_b)) if loose in "-+" and loose]
     return bool(dashes) and overlap < 0.5 * min(dashes)
 
 
+def _has_hole(mask: np.ndarray) -> bool:
+    """Whether a mark (bool [h, w]) is a loop: the paper it encloses is at least PERCENT_HOLE of its ink."""
+    return ndimage.binary_fill_holes(mask).sum() >= (1 + PERCENT_HOLE) * mask.sum()
+
+
 def _small(box: Box, line_height: int) -> bool:
     """Whether a mark is no longer than a quarter of the line's height either way, as a point is."""
-    return max(box[1] - box[0], box[3] - box[2]) < 0.25 * line_height
+    return max(box[1] - box[0], box[3] - box[2]) < POINT_SIZE * line_height
 
 
 def _dot_sized(box: Box, line_height: int) -> bool:
@@ -102,11 +121,13 @@ def _dot_sized(box: Box, line_height: int) -> bool:
 
 
 def _point_like(box: Box, line_top: int, line_bottom: int, dot: bool = False) -> bool:
-    """Whether a mark is a point or comma: small against the line's height, and low on the line; with `dot`, also
-    no flatter than DOT_FLATNESS (a dot or a comma, not a dash)."""
+    """Whether a mark is a point or comma: small against the line's height (a comma's tail may make it taller, up
+    to COMMA_HEIGHT), and low on the line; with `dot`, also no flatter than DOT_FLATNESS (not a dash)."""
     line_height = max(1, line_bottom - line_top)
-    round_enough = not dot or box[3] - box[2] <= DOT_FLATNESS * (box[1] - box[0])
-    return _small(box, line_height) and round_enough and box[0] >= line_top + 0.55 * line_height
+    height, width = box[1] - box[0], box[3] - box[2]
+    comma = width < POINT_SIZE * line_height and COMMA_ASPECT * width <= height < COMMA_HEIGHT * line_height
+    round_enough = not dot or width <= DOT_FLATNESS * height
+    return (_small(box, line_height) or comma) and round_enough and box[0] >= line_top + 0.55 * line_height
 
 
 def _dash_like(box: Box, line_top: int, line_bottom: int) -> bool:
@@ -198,8 +219,7 @@ def _round_mark(part: np.ndarray, side: np.ndarray, height: int, above: bool, bl
     placed = placed and (part & side).sum() >= 0.7 * part.sum()
     shaped = tall <= PERCENT_CIRCLE * height and 0.5 * tall <= wide <= 2.0 * tall
     box = part[top:bottom, left:right]
-    loop = ndimage.binary_fill_holes(box).sum() >= (1 + PERCENT_HOLE) * box.sum()
-    return bool(placed and shaped and (loop or (blot and box.sum() >= 0.6 * box.size)))
+    return bool(placed and shaped and (_has_hole(box) or (blot and box.sum() >= 0.6 * box.size)))
 
 
 def find_slashes(masks: list[np.ndarray], signs: list[str]) -> list[str]:
