@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser.digits import layout_strokes
+from browser.digits import layout_strokes, line, place
 
 from digitnet.reading import read_image
 from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_to_result
@@ -102,18 +102,25 @@ def test_a_date_a_negative_number_and_a_time_drawn_keep_their_marks():
 
 
 def test_a_plus_a_percent_sign_and_a_second_line_drawn():
-    """"+5" and "5%" keep their signs; a 5 drawn under another 5 is refused as a second line, not read as one
-    digit squeezed from both."""
+    """"+5" and "5%" keep their signs; a 5 drawn under another 5, or two digits under two, close, is refused as a
+    second line, not read as one digit squeezed from both."""
     five = [(0, 0), (-45, 0), (-48, 45), (-10, 40), (0, 70), (-15, 100), (-50, 95)]
     placed = lambda left, top=90: [(left + x, top + y) for x, y in five]  # noqa: E731
-    loop = lambda x, y: [(x + 24 * np.cos(a), y + 24 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 17)]  # noqa: E731
+    loop = lambda x, y: [(x + 17 * np.cos(a), y + 17 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 17)]  # noqa: E731
     canvas = DigitCanvas(FixedClassifier(5))
     canvas.draw([[(20, 140), (70, 140)], [(45, 115), (45, 165)], placed(180)])
     assert canvas.result["answer"] == "+5" and len(canvas.result["digits"]) == 1
     canvas.draw([placed(60), [(230, 60), (120, 230)], loop(130, 90), loop(220, 200)])
     assert canvas.result["answer"] == "5%" and len(canvas.result["digits"]) == 1
+    # small loops, their holes almost filled by the pen, the first drawn close to the 0 before it
+    canvas.draw([*place(5, 20, 90, 90), *place(0, 95, 90, 90), line((260, 85), (175, 195)), loop(190, 108),
+                 loop(245, 172)])
+    assert canvas.result["answer"] == "55%"  # the stand-in reads every digit 5
     canvas.draw([placed(150, 20), placed(150, 160)])
     assert canvas.result["answer"].startswith("more than one line of writing") and not canvas.result["ok"]
+    # "55" above "55", the rows so close that the pen's width leaves a gap of 9 px (0.08 of a row) between them
+    canvas.draw([placed(80, 20), placed(150, 20), placed(80, 148), placed(150, 148)])
+    assert canvas.result["answer"].startswith("more than one line of writing")
 
 
 def test_an_empty_canvas_has_no_answer_and_clear_empties_it():

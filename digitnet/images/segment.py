@@ -36,12 +36,14 @@ SHADOW_BODY = 2.0
 # of one, digits lost their ends and those 3 numbers were refused again.
 WRITING_HEIGHT = 0.5
 # The line's marks form two lines of writing when they lie in two rows, the shorter at least this share of the
-# taller, with a gap between them of at least this share of the shorter (typed lines at their usual spacing
-# leave 0.3, two lines drawn in the canvas 0.14; an 8 whose loops barely miss each other, less), and both look
-# like writing (`_like_writing`).
+# taller, with a gap between them of at least SECOND_LINE_GAP of the shorter (typed lines at their usual
+# spacing leave 0.3; a pencil 1 broken below its flag left 0.057), or of ROWS_GAP when both rows are at least
+# as wide as tall, as digits side by side are (two numbers drawn in the canvas, its thick pen closing the gap,
+# left 0.09), and both look like writing (`_like_writing`).
 SECOND_LINE_HEIGHT = 0.5
-WRITING_SHARE = 0.05  # ... where writing is three strokes tall, and this share of the image's shorter side
 SECOND_LINE_GAP = 0.1
+ROWS_GAP = 0.05
+WRITING_SHARE = 0.05  # ... where writing is three strokes tall, and this share of the image's shorter side
 
 
 @dataclass
@@ -172,10 +174,12 @@ def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int,
 
 def _apart(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int], height: int) -> bool:
     """Whether two rows of marks (their boxes, one above the other, in marks `height` tall in all) are about as tall,
-    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between."""
+    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between (see ROWS_GAP)."""
     shorter, taller = sorted((upper[1] - upper[0], lower[1] - lower[0]))
+    wide = all(row[3] - row[2] >= row[1] - row[0] for row in (upper, lower))
     gap = lower[0] - upper[1]
-    return shorter >= max(SECOND_LINE_HEIGHT * taller, 0.25 * height) and gap >= SECOND_LINE_GAP * shorter
+    return shorter >= max(SECOND_LINE_HEIGHT * taller, 0.25 * height) and \
+        gap >= (ROWS_GAP if wide else SECOND_LINE_GAP) * shorter
 
 
 def _like_writing(boxes: list[tuple[int, int, int, int]], stroke: float, least: float) -> bool:

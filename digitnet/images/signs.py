@@ -45,7 +45,7 @@ PLUS_INK = 0.9
 PERCENT_HEIGHT = 0.6
 PERCENT_SLASH = 0.85
 PERCENT_CIRCLE = 0.7
-PERCENT_HOLE = 0.1  # ... and each a loop, its hole at least this share of its ink (or a blot apart from the slash)
+PERCENT_HOLE = 0.03  # ... and each a loop, its hole at least this share of its ink (or a blot apart from the slash)
 # A loop less than this share of the line's height stays apart from a digit it does not overlap: a percent sign's
 # loop, typed close to the digit before it, is not a part of that digit (in some fonts it is 0.63 of the line).
 LOOP_SIZE = 0.7
