@@ -5,9 +5,9 @@ stroke with gaps), and a number is several digits. The marks near the heaviest o
 writing; marks that overlap horizontally are one glyph (a bar over its body, the pieces of a broken
 stroke), and a small piece right beside a glyph joins it, while a mark written between digits that is no
 digit (a point, a colon, a dash, a slash, a plus or a percent sign: `digitnet.images.signs`) stays apart.
-Marks along the image's
-edge (the desk, a shadow) are left out, after any writing that touches them is taken out of them. Digits
-that touch stay one glyph here: telling where to cut them needs the classifier (`digitnet.reading`).
+Marks along the image's edge (the desk, a shadow) are left out, after any writing that touches them is taken
+out of them; digits written above other digits (a second line) are refused. Digits that touch stay one
+glyph here: telling where to cut them needs the classifier (`digitnet.reading`).
 """
 
 from __future__ import annotations

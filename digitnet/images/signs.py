@@ -40,15 +40,19 @@ SLASH_STRAIGHTNESS = 4.0
 # those strokes or crosses off centre.
 PLUS_SIZE = 0.95
 PLUS_INK = 0.9
-# A percent sign is at least this share of the line's height; its slash runs within a stroke's width of one
-# straight line in this share of its rows, and its two small marks are each at most PERCENT_CIRCLE as tall.
+# A percent sign is at least this share of the line's height; its slash runs within half a stroke's width of one
+# straight line in this share of its rows, and its two small marks are each at most PERCENT_CIRCLE as tall ...
 PERCENT_HEIGHT = 0.6
 PERCENT_SLASH = 0.85
 PERCENT_CIRCLE = 0.7
-PERCENT_HOLE = 0.03  # ... and each a loop, its hole at least this share of its ink (or a blot apart from the slash)
+# ... and each a loop, its hole at least this share of its ink (the canvas pen, 16 px of 280, all but fills a small
+# loop), or a blot apart from the slash.
+PERCENT_HOLE = 0.03
 # A loop less than this share of the line's height stays apart from a digit it does not overlap: a percent sign's
 # loop, typed close to the digit before it, is not a part of that digit (in some fonts it is 0.63 of the line).
 LOOP_SIZE = 0.7
+SIGN_NAMES = {".": "a point", ",": "a comma", ":": "a colon", "-": "a dash", "/": "a slash", "+": "a plus sign",
+              "%": "a percent sign"}  # what a refusal calls them
 
 
 def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: int, line_bottom: int) -> str:
@@ -110,7 +114,7 @@ def _has_hole(mask: np.ndarray) -> bool:
 
 
 def _small(box: Box, line_height: int) -> bool:
-    """Whether a mark is no longer than a quarter of the line's height either way, as a point is."""
+    """Whether a mark is shorter than POINT_SIZE of the line's height either way, as a point is."""
     return max(box[1] - box[0], box[3] - box[2]) < POINT_SIZE * line_height
 
 
@@ -172,7 +176,9 @@ def _percent_like(mask: np.ndarray, line_height: int, apart: bool = False, slash
     from its bottom to its top (a slash) with a small loop left of it above the middle and another right of it
     below (a 2 has such a straight stroke too, but an open hook and a base). The marks may touch the slash: it is
     found as the straight line along the most ink and taken out. Only marks `apart` from the slash may be blots
-    instead of loops (a thick pen fills small loops; a bold 2's hook and base are blots too, but joined to it)."""
+    instead of loops (a thick pen fills small loops; a bold 2's hook and base are blots too, but joined to it);
+    `slash`: the tallest of those marks is a straight leaning stroke by itself (else a glyph in three or more
+    marks is not looked at further)."""
     height, width = mask.shape
     if height < PERCENT_HEIGHT * line_height or not 0.5 * height <= width <= 2.0 * height:
         return False
@@ -247,10 +253,6 @@ def lean_and_straightness(mask: np.ndarray) -> tuple[float, float]:
     covariance = np.cov(np.stack([columns, rows]), bias=True)
     short, long = np.linalg.eigvalsh(covariance)
     return float(-covariance[0, 1] / max(covariance[1, 1], 1e-9)), float(np.sqrt(long / max(short, 1e-9)))
-
-
-SIGN_NAMES = {".": "a point", ",": "a comma", ":": "a colon", "-": "a dash", "/": "a slash", "+": "a plus sign",
-              "%": "a percent sign"}
 
 
 def signs_in_number(digit_centres: list[float], marks: list[tuple[float, str]]) -> dict[int, str]:
