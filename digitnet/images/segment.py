@@ -148,12 +148,13 @@ def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, 
 
 
 def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int, int, int, int]], labels: np.ndarray,
-                  marks: set[int]) -> bool:
-    """Whether there is a second line of writing above or below the line (its `marks`, boxes `line`): a mark left
-    out of it (`others`) about as tall, over or under it; or the line's own marks in two rows with a gap between
-    (digits above digits). Each must look like writing (`_like_writing`). Reading one line and not the other
-    would be a guess; squeezing both into one digit, a wrong answer. A lifted bar, a dot, a pencil stroke's gap,
-    an equals sign are none of these: too flat, too small, too narrow a gap."""
+                  line_labels: set[int]) -> bool:
+    """Whether there is a second line of writing above or below the line (its marks' boxes `line`, their
+    `line_labels` in `labels`): a mark left out of it (`others`) about as tall, over or under it; or the line's
+    own marks in two rows with a gap between (digits above digits). Each must look like writing
+    (`_like_writing`). Reading one line and not the other would be a guess; squeezing both into one digit, a
+    wrong answer. A lifted bar, a dot, a pencil stroke's gap, an equals sign are none of these: too flat, too
+    small, too narrow a gap."""
     top, bottom, left, right = _union(line)
     height = bottom - top
     rows: list[list[tuple[int, int, int, int]]] = []  # the line's marks in rows, top to bottom
@@ -167,7 +168,7 @@ def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int,
               _overlaps(box, left - height, right + height) and 0.5 * height <= box[1] - box[0] <= 2 * height]
     if not pairs:
         return False
-    stroke = stroke_width(np.isin(labels, list(marks)))
+    stroke = stroke_width(np.isin(labels, list(line_labels)))
     least = max(3 * stroke, WRITING_SHARE * min(labels.shape))
     return any(_like_writing(upper, stroke, least) and _like_writing(lower, stroke, least) for upper, lower in pairs)
 

@@ -73,11 +73,7 @@ def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: 
     if _dash_like(box, line_top, line_bottom):
         return "-"
     mask = np.logical_or.reduce(part_masks)
-    tallest = part_masks[int(np.argmax([part[1] - part[0] for part in parts]))]
-    apart = len(parts) >= 3  # a slash and two marks apart from it (or a digit broken in three)
-    lean, straightness = lean_and_straightness(tallest) if apart else (0.0, 0.0)
-    slash = lean >= SLASH_LEAN and straightness >= SLASH_STRAIGHTNESS
-    if _percent_like(mask, line_height, apart, slash):
+    if _percent_like(mask, parts, part_masks, line_height):
         return "%"
     return "+" if _plus_like(box, mask, line_top, line_bottom) else ""
 
@@ -171,20 +167,24 @@ def _plus_like(box: Box, mask: np.ndarray, line_top: int, line_bottom: int) -> b
     return bool(arms and (mask & (bar | stem)).sum() >= PLUS_INK * mask.sum())
 
 
-def _percent_like(mask: np.ndarray, line_height: int, apart: bool = False, slash: bool = False) -> bool:
-    """Whether a glyph (bool [h, w], its pixels in its box) is a percent sign: a straight stroke leaning right
-    from its bottom to its top (a slash) with a small loop left of it above the middle and another right of it
-    below (a 2 has such a straight stroke too, but an open hook and a base). The marks may touch the slash: it is
-    found as the straight line along the most ink and taken out. Only marks `apart` from the slash may be blots
-    instead of loops (a thick pen fills small loops; a bold 2's hook and base are blots too, but joined to it);
-    `slash`: the tallest of those marks is a straight leaning stroke by itself (else a glyph in three or more
-    marks is not looked at further)."""
+def _percent_like(mask: np.ndarray, parts: list[Box], part_masks: list[np.ndarray], line_height: int) -> bool:
+    """Whether a glyph (bool [h, w], its pixels in its box; its marks' boxes and pixels as for `sign_of`) is a
+    percent sign: a straight stroke leaning right from its bottom to its top (a slash) with a small loop left of
+    it above the middle and another right of it below (a 2 has such a straight stroke too, but an open hook and
+    a base). The marks may touch the slash: it is found as the straight line along the most ink and taken out.
+    Only marks apart from the slash (three marks or more) may be blots instead of loops (a thick pen fills small
+    loops; a bold 2's hook and base are blots too, but joined to it)."""
     height, width = mask.shape
     if height < PERCENT_HEIGHT * line_height or not 0.5 * height <= width <= 2.0 * height:
         return False
-    # two loops, or (`slash`) three marks, the tallest a slash: most digits have neither, and are not looked at
-    # further (an 8 is)
-    if not (slash if apart else ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1] >= 2):
+    # two loops, or three marks or more, the tallest a slash by itself: most digits have neither, and are not
+    # looked at further (an 8 is)
+    apart = len(parts) >= 3
+    if apart:
+        lean, straightness = lean_and_straightness(part_masks[int(np.argmax([box[1] - box[0] for box in parts]))])
+        if lean < SLASH_LEAN or straightness < SLASH_STRAIGHTNESS:
+            return False
+    elif ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1] < 2:
         return False
     reach = round(stroke_width(mask) / 2) + 1  # a stroke's half width, and a pixel
     rows = np.arange(height)
