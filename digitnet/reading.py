@@ -174,10 +174,12 @@ class Reading:
         return f"{self.source}: {self.number} (digits {digits}, lowest confidence {lowest:.1%})"
 
 
-def _classify(classifier, found, masks: list[np.ndarray], prepare=None) -> list[DigitReading | None]:
+def _classify(classifier, found, masks: list[np.ndarray], prepare=None,
+              origin: tuple[int, int] = (0, 0)) -> list[DigitReading | None]:
     """Prepare (with `prepare`, by default `back_half`) and classify several glyph masks in one model call (None
-    where a mask holds no ink)."""
-    prepared = [prepare(mask) if prepare else back_half(found, mask) for mask in masks]
+    where a mask holds no ink). The masks are on the working copy, or (with `prepare`) on a part of it whose
+    top-left pixel is `origin` (row, column)."""
+    prepared = [prepare(mask, origin) if prepare else back_half(found, mask) for mask in masks]
     pixels = [item["pixels"] for item in prepared if item is not None]
     outputs = classifier.run(np.stack(pixels)) if pixels else {}
     readings, index = [], 0
@@ -186,23 +188,12 @@ def _classify(classifier, found, masks: list[np.ndarray], prepare=None) -> list[
             readings.append(None)
             continue
         probabilities = outputs["probabilities"][index]
-        rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        box = found.file_box((int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1))
+        top, bottom, left, right = crop_box(mask)
+        box = found.file_box((top + origin[0], bottom + origin[0], left + origin[1], right + origin[1]))
         readings.append(DigitReading(int(np.argmax(probabilities)), float(probabilities.max()), probabilities,
                                      float(outputs["not_digit"][index]), box, item["pixels"]))
         index += 1
     return readings
-
-
-def _placed(pieces: list[np.ndarray], mask: np.ndarray) -> list[np.ndarray]:
-    """Pieces of the crop of `mask` (bool [h, w]) put back in place on the full working grid."""
-    top, bottom, left, right = crop_box(mask)
-    placed = []
-    for piece in pieces:
-        canvas = np.zeros_like(mask)
-        canvas[top:bottom, left:right] = piece
-        placed.append(canvas)
-    return placed
 
 
 def _piece_reader(classifier, found, mask: np.ndarray, detail_side: int):
@@ -210,10 +201,11 @@ def _piece_reader(classifier, found, mask: np.ndarray, detail_side: int):
     every piece read: the line reader's chain and the cut search try the same candidate pieces of a glyph."""
     known: dict[bytes, DigitReading | None] = {}
     prepare = piece_preparer(found, mask, detail_side)
+    top, _, left, _ = crop_box(mask)
 
     def read(pieces: list[np.ndarray]) -> list[DigitReading | None]:
         new = {piece.tobytes(): piece for piece in pieces if piece.tobytes() not in known}
-        readings = _classify(classifier, found, _placed(list(new.values()), mask), prepare)
+        readings = _classify(classifier, found, list(new.values()), prepare, origin=(top, left))
         known.update(zip(new, readings, strict=True))
         return [known[piece.tobytes()] for piece in pieces]
 

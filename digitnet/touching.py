@@ -57,17 +57,19 @@ def cut_paths(mask: np.ndarray, centres: list[float], reach: int) -> np.ndarray:
     cost = np.where((columns >= 0) & (columns < width), cost, np.inf)  # [h, cuts, window]: the glyph only
     cuts, window = columns.shape
     moves = np.zeros((height, cuts, window), dtype=np.int8)
-    # best of the three cells above: from the left (-1), straight (0), from the right (+1); a sideways step
-    # costs extra, so the cut leans with a slanted gap but does not creep along a stroke's edge
-    choices = np.full((3, cuts, window), np.inf)
+    # best of the three cells above: from the left (-1), straight (0), from the right (+1), the first of equals
+    # in that order; a sideways step costs extra, so the cut leans with a slanted gap but does not creep along a
+    # stroke's edge
+    from_left, from_right = np.full((cuts, window), np.inf), np.full((cuts, window), np.inf)
     total = cost[0].copy()
     for row in range(1, height):
-        choices[0, :, 1:] = total[:, :-1] + SIDESTEP
-        choices[1] = total
-        choices[2, :, :-1] = total[:, 1:] + SIDESTEP
-        step = choices.argmin(axis=0)
-        moves[row] = step - 1
-        total = cost[row] + np.take_along_axis(choices, step[None], axis=0)[0]
+        np.add(total[:, :-1], SIDESTEP, out=from_left[:, 1:])
+        np.add(total[:, 1:], SIDESTEP, out=from_right[:, :-1])
+        straight = total < from_left
+        best = np.where(straight, total, from_left)
+        right = from_right < best
+        moves[row] = np.where(right, 1, np.where(straight, 0, -1))
+        total = cost[row] + np.where(right, from_right, best)
     paths = np.empty((cuts, height), dtype=float)
     position = np.argmin(total, axis=1)
     every = np.arange(cuts)

@@ -315,7 +315,23 @@ def test_pieces_of_a_glyph_are_prepared_as_each_piece_alone_would_be():
         piece = np.zeros_like(mask)
         piece[side] = mask[side]
         assert similarity(prepare(piece)["pixels"], images.back_half(found, piece, 40)["pixels"]) > 0.95
+        # the same piece given on the glyph's box (as the cut search gives it) is the same piece
+        top, bottom, left, right = crop_box(mask)
+        on_box = prepare(piece[top:bottom, left:right], origin=(top, left))
+        assert all(np.array_equal(on_box[step], prepare(piece)[step]) for step in ("digit", "thickened", "pixels"))
     assert prepare(np.zeros_like(mask)) is None
+
+
+def test_a_mask_grown_by_one_is_its_3x3_dilation():
+    from scipy import ndimage
+
+    from digitnet.images.fit import _grown_by_one
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = rng.random(tuple(rng.integers(1, 30, size=2))) < 0.1
+        framed = np.pad(mask, 1)
+        assert np.array_equal(_grown_by_one(mask), ndimage.binary_dilation(framed, np.ones((3, 3), dtype=bool)))
 
 
 def test_crop_box_is_the_ink_bounding_box():

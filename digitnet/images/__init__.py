@@ -162,14 +162,15 @@ def back_half(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE)
 
 
 def piece_preparer(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_SIDE
-                   ) -> Callable[[np.ndarray], dict | None]:
+                   ) -> Callable[..., dict | None]:
     """`back_half` for the many candidate pieces of one glyph (working pixels `mask`, bool [h, w]): the glyph's
     region is cut out of the full-resolution image once, at the detail a piece as tall as the glyph gets
     (`detail_side` for its height), with the glyph's ink levels, and each piece is the ink near its own mask.
 
     Returns:
-        prepare(piece_mask: bool [h, w] on the working copy) -> the dict `back_half` returns, or None when the
-        piece holds no ink.
+        prepare(piece_mask, origin=(0, 0)) -> the dict `back_half` returns, or None when the piece holds no ink.
+        The piece's mask is bool, on the working copy ([h, w]) or on a part of it whose top-left pixel is
+        `origin` (row, column), such as the glyph's box.
     """
     @functools.cache
     def region() -> SoftRegion:  # cut out on the first piece: most glyphs are never cut
@@ -178,7 +179,10 @@ def piece_preparer(found: Analysis, mask: np.ndarray, detail_side: int = DETAIL_
         glyph_detail = round(detail_side * max(1.0, (right - left) / max(bottom - top, 1)))
         return soft_region(found.image, found.factor, found.background, levels, margin_box(mask), glyph_detail)
 
-    return lambda piece_mask: _fitted(region().masked(piece_mask))
+    def prepare(piece_mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> dict | None:
+        return _fitted(region().masked(piece_mask, origin, found.shape))
+
+    return prepare
 
 
 def _fitted(digit: np.ndarray) -> dict | None:
