@@ -70,6 +70,10 @@ PIECE_IN_ONE = 0.8
 # (`piece_preparer`) at this detail for its height instead of 64 px: sooner. A glyph alone that is not wider than
 # a digit keeps 64 px: at 40 a sample photo of a single open 4 had pieces sure enough to be read as "41".
 PIECE_DETAIL_SIDE = 40
+# A mark that is not read and is at least this many times as wide as tall may be digits that touch and could not be
+# told apart: the refusal says what to do. On two development draws 89% of the unread marks of refused touching
+# numbers were, and 7% of those of refused single digits (and 53% of the letters', scribbles' and shapes').
+TOUCHING_HINT_ASPECT = 1.0
 
 
 @dataclass
@@ -330,9 +334,10 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     elif too_wide and len(reading.candidates) == 1:
         reading.refusal = "does not look like one digit (too wide for one, and it could not be cut into digits)"
     elif strays and len(reading.candidates) == 1:
-        reading.refusal = _not_a_digit(strays[0])
+        reading.refusal = _not_a_digit(strays[0]) + _touching_hint(strays, "it is")
     elif strays:
-        reading.refusal = f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
+        reading.refusal = (f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
+                           + _touching_hint(strays, "one is"))
     else:
         reading.digits = reading.candidates
         signs = [(_centre(found.file_box(glyph.box)), glyph.separator) for glyph in marks if glyph.separator]
@@ -369,6 +374,12 @@ def _not_a_digit(candidate: DigitReading) -> str:
     if candidate.not_digit > NOT_DIGIT_LIMIT:
         return f"does not look like a digit ({candidate.not_digit:.0%} sure it is something else)"
     return f"does not look like a digit (at best {_a(candidate.digit)}, {candidate.confidence:.0%} sure)"
+
+
+def _touching_hint(strays: list[DigitReading], which: str) -> str:
+    """What to do, added to a refusal when a mark not read is as wide as digits that touch ("" otherwise)."""
+    wide = any(x1 - x0 >= TOUCHING_HINT_ASPECT * (y1 - y0) for x0, y0, x1, y1 in (item.box for item in strays))
+    return f": if {which} digits that touch, write them a little apart" if wide else ""
 
 
 def _a(digit: int) -> str:

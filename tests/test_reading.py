@@ -57,6 +57,16 @@ def test_not_a_digit_is_refused_with_a_reason():
     assert not result.ok and "does not look like a digit" in result.refusal and "90%" in result.refusal
     assert result.to_json() == {"path": "star.png", "error": result.refusal}
     assert result.candidates and not result.digits  # what it was, shown in the notebook
+    assert "touch" not in result.refusal  # taller than wide: no advice about digits that touch
+
+    # as wide as digits written in a row, touching: the refusal says what to do
+    zigzag = [(60, 200), (120, 100), (180, 200), (240, 100), (300, 200), (340, 100)]
+    wide = reading.read_image(Answers(not_digit=0.9), drawing([zigzag]), name="zigzag.png")
+    assert wide.refusal == ("does not look like a digit (90% sure it is something else): "
+                            "if it is digits that touch, write them a little apart")
+    beside = [(x + 300, y) for x, y in zigzag]
+    two = reading.read_image(Answers(not_digit=0.9), drawing([SEVEN, beside], size=(700, 300)), name="two.png")
+    assert two.refusal.endswith("marks do not look like digits: if one is digits that touch, write them a little apart")
 
 
 def test_an_unsure_digit_is_refused_too():
