@@ -24,7 +24,7 @@ from digitnet.images.ink import crop_box
 from digitnet.images.segment import Glyph, find_glyphs
 from digitnet.images.signs import named, signs_in_number
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
-from digitnet.touching import best_chain
+from digitnet.touching import best_chain, opposite_ones
 
 # Each threshold says why it has its value; the measurements that chose several of them are in
 # benchmarks/history.md ("Thresholds of the reading").
@@ -221,17 +221,17 @@ def _cut(found, mask: np.ndarray, read, lone: bool = False) -> tuple[list[DigitR
 
     Returns:
         (sure, plausible): the chain's readings if they are sure digits, else []; and the chain if it would
-        be read in a number (several pieces, each a digit spanning PIECE_HEIGHT of the glyph's height),
-        else []. For a glyph alone (no sure digit beside it) the chain is plausible only if each piece is also
-        in one part (PIECE_IN_ONE), and sure only if its pieces are also each LONE_PIECE_SCORE sure and about
-        equally tall.
+        be read in a number (several pieces, each a digit spanning PIECE_HEIGHT of the glyph's height, and no
+        two 1s leaning opposite ways: `opposite_ones`), else []. For a glyph alone (no sure digit beside it)
+        the chain is plausible only if each piece is also in one part (PIECE_IN_ONE), and sure only if its
+        pieces are also each LONE_PIECE_SCORE sure and about equally tall.
     """
     top, bottom, left, right = crop_box(mask)
     chain = best_chain(mask[top:bottom, left:right], bottom - top, read, found.stroke)
     heights = [piece.box[3] - piece.box[1] for piece in chain]
     _, glyph_top, _, glyph_bottom = found.file_box((top, bottom, left, right))
     plausible = len(chain) > 1 and all(piece.is_digit for piece in chain)
-    plausible = plausible and min(heights) >= PIECE_HEIGHT * (glyph_bottom - glyph_top)
+    plausible = plausible and min(heights) >= PIECE_HEIGHT * (glyph_bottom - glyph_top) and not opposite_ones(chain)
     plausible = plausible and (not lone or min(_largest_part(piece.pixels) for piece in chain) >= PIECE_IN_ONE)
     sure = plausible
     if sure and lone:

@@ -18,7 +18,7 @@ from digitnet.images import line_pixels
 from digitnet.images.ink import crop_box
 from digitnet.line_batches import LINE_HEIGHT, MARGIN, resized
 from digitnet.line_reader import LineDigit, spelling
-from digitnet.touching import spelled_chain
+from digitnet.touching import opposite_ones, spelled_chain
 
 LINE_MARGIN = MARGIN  # blank pixels around a run given to the line reader, as around the lines it learnt from
 # A run is scaled so that its ink is RUN_HEIGHT rows tall, on LINE_HEIGHT rows as the reader's lines. Its digits
@@ -201,7 +201,8 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         allowed = 0
     if (not chain or weak > allowed) and unanimous(reader, line, spelled):
         chain, weak = chain or _read_straight(crop, spelled, line.shape[1], read), 0
-    if not chain or weak > allowed:
+    if not chain or weak > allowed or opposite_ones([dataclasses.replace(piece, digit=s.digit)
+                                                     for piece, s in zip(chain, spelled, strict=True)]):
         return [], spelled
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
     return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,

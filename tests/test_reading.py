@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet import reading, runs
-from digitnet.touching import best_chain, cut_paths
+from digitnet.images.signs import lean_and_straightness
+from digitnet.touching import best_chain, cut_paths, opposite_ones
 
 
 class Answers:
@@ -724,3 +727,33 @@ def test_a_run_enclosing_more_areas_than_its_digits_can_is_not_read_as_them():
         reader = Spells([0, 0], sure)
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="loops.png")
         assert (result.number == "00") == expected and reader.lines, result.refusal
+
+
+class Strokes(Answers):
+    """Reads a straight stroke, however it leans, as a sure 1, and anything else as not a digit."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        results = super().run(pixels)
+        for index, image in enumerate(pixels.reshape(-1, 28, 28)):
+            straight = lean_and_straightness(image > 0.3)[1] >= 4.0
+            results["probabilities"][index] = np.where(np.arange(10) == 1, 0.99, 0.01 / 9) if straight else 0.1
+            results["not_digit"][index] = 0.0 if straight else 0.99
+        return results
+
+
+def test_strokes_leaning_opposite_ways_are_a_v_not_two_ones():
+    # a V and a zigzag wider than tall: cut at their points, each part is a straight stroke that reads as a sure
+    # 1, but they lean left and right in turn, as no 1s written side by side do ("11" and "11111" before)
+    vee = reading.read_image(Strokes(), drawing([[(60, 60), (170, 240), (280, 60)]], (340, 300)), name="v.png")
+    zigzag = [(30, 240), (90, 60), (150, 240), (210, 60), (270, 240), (330, 60)]
+    zigzag = reading.read_image(Strokes(), drawing([zigzag], (360, 300)), name="zigzag.png")
+    assert not vee.ok and not zigzag.ok and "does not look like a digit" in vee.refusal + zigzag.refusal
+
+    def stroke(lean: float, digit: int = 1) -> SimpleNamespace:
+        image = Image.new("L", (28, 28), 0)
+        ImageDraw.Draw(image).line([(14 - 8 * lean, 22), (14 + 8 * lean, 6)], fill=255, width=3)
+        return SimpleNamespace(digit=digit, pixels=np.asarray(image, np.float32).reshape(-1) / 255)
+
+    assert opposite_ones([stroke(0.4), stroke(-0.4)]) and opposite_ones([stroke(0.0), stroke(0.3), stroke(-0.3)])
+    assert not opposite_ones([stroke(0.3), stroke(0.1)])  # 1s leaning alike, as written in a row
+    assert not opposite_ones([stroke(0.4), stroke(-0.4, digit=7)])  # only 1s: a 7's stem leans too
