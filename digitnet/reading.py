@@ -48,7 +48,10 @@ EVEN_HEIGHTS = 0.65
 # When the only mark is a sure digit (not a 0, whose halves read as "1 3") and its pieces fail only these two
 # checks, the image is refused: it reads as one digit and as touching digits alike ("89" as an "8", or "8 3") ...
 # ... unless the whole reads at least this surely: a less trained or weaker model reads the fragments of a wide
-# MNIST-style digit as digits too.
+# MNIST-style digit as digits too. (But not when the line reader spells the mark as digits as surely as it must to
+# read a lone run, LONE_RUN_CONFIDENCE, and only the pieces fail: of 100 pairs drawn in the canvas overlapping by a
+# third of a digit or by 40% of one, a "55" read as a sure 5 is refused so. On three development draws nothing
+# changed.)
 SURE_WHOLE = 0.9995
 # ... or when the line reader spells it as two or more digits, each at least this sure, though no pieces read as
 # them: two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
@@ -316,7 +319,8 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
         # into digits as a number's would, yet not surely enough to read them, or (the only mark) that the line
         # reader surely spells as several digits whose pieces cannot be read: one digit or two, the image
         # cannot say. A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
-        if plausible and not pieces and whole.is_digit and whole.digit != 0 and whole.score < SURE_WHOLE:
+        if plausible and not pieces and whole.is_digit and whole.digit != 0 and \
+                (whole.score < SURE_WHOLE or _surely_several(spelled, LONE_RUN_CONFIDENCE)):
             two_ways = (whole, plausible)
         reading.candidates += pieces or [whole]
     strays = [item for item in reading.candidates if not item.is_digit or any(item is w for w in too_wide)]
@@ -346,10 +350,10 @@ def _centre(box: tuple[int, int, int, int]) -> float:
     return (box[0] + box[2]) / 2
 
 
-def _surely_several(spelled: list) -> bool:
+def _surely_several(spelled: list, sure: float = LONE_SPELLING) -> bool:
     """Whether the line reader's spelling (`digitnet.line_reader.LineDigit` list) is two or more digits, each at
-    least LONE_SPELLING sure."""
-    return len(spelled) >= 2 and min(item.confidence for item in spelled) >= LONE_SPELLING
+    least `sure`."""
+    return len(spelled) >= 2 and min(item.confidence for item in spelled) >= sure
 
 
 def _others_width(glyph: Glyph, whole: DigitReading, widths: list[int], typical: float) -> float:

@@ -695,9 +695,14 @@ def test_an_only_mark_as_wide_as_tall_the_reader_surely_spells_as_digits_is_refu
     for reader in (Spells([0, 0], reading.LONE_SPELLING - 0.05), Spells([8], sure)):
         result = reading.read_image(with_reader(Holes(ring_confidence=0.5), reader), image, name="8.png")
         assert result.ok and result.number == "8" and reader.lines, result.refusal
-    # and a whole read next to certainly is one digit, whatever the reader spells
+    # and a whole read next to certainly is one digit, unless the reader spells the mark as surely as a lone run
+    # is read and only its pieces fail (two digits without holes cannot be two rings)
     classifier = with_reader(Holes(ring_confidence=0.5, eight_confidence=0.9999), Spells([0, 0], sure))
     assert reading.read_image(classifier, image, name="8.png").number == "8"
+    classifier = with_reader(Holes(ring_confidence=0.5, eight_confidence=0.9999),
+                             Spells([5, 5], runs.LONE_RUN_CONFIDENCE + 0.01))
+    assert reading.read_image(classifier, image, name="8-or-55.png").refusal == \
+        "does not look like one digit: it reads as an 8, but also as touching digits (5 5)"
 
 
 def coil(loops: int) -> Image.Image:
