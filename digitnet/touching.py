@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from digitnet.images.fit import CANVAS_SIZE
 from digitnet.images.signs import lean_and_straightness
 
 INK_COST = 8.0  # crossing one ink pixel costs as much as this many steps through paper
@@ -216,7 +217,7 @@ def best_chain(mask: np.ndarray, line_height: float, read: Callable[[list[np.nda
 def opposite_ones(readings: list) -> bool:
     """Whether two neighbouring readings (each with `digit` and `pixels`, float32 [784], the 28x28 the classifier
     saw) are 1s that lean opposite ways (OPPOSITE_LEAN)."""
-    leans = [lean_and_straightness(item.pixels.reshape(28, 28) > 0.3)[0] if item.digit == 1 else None
+    leans = [lean_and_straightness(item.pixels.reshape(CANVAS_SIZE, CANVAS_SIZE) > 0.3)[0] if item.digit == 1 else None
              for item in readings]
     pairs = zip(leans, leans[1:], strict=False)
     return any(a is not None and b is not None and abs(a - b) >= OPPOSITE_LEAN for a, b in pairs)
