@@ -125,7 +125,7 @@ def preparation_steps_figure(steps: dict, title: str = ""):
 
 
 def reading_figure(reading, title: str | None = None):
-    """What was read in one image (a `digitnet.reading.Reading`): the image with a box round each glyph
+    """What was read in one image (a `digitnet.answers.Reading`): the image with a box round each glyph
     (green: read as a digit, red: not), each 28x28 the model saw with its digit, and the answer or the reason
     it was refused."""
     candidates = reading.candidates

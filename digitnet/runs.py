@@ -163,7 +163,7 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         classifier: a `digitnet.model.SavedModelClassifier` (its `line_reader`, None when it has none).
         found: the image's `digitnet.images.Analysis`.
         mask: bool [h, w], the glyph in working pixels.
-        read: classifies prepared pieces (`digitnet.reading`'s DigitReading for each).
+        read: classifies prepared pieces (a `digitnet.answers.DigitReading` for each).
     Returns:
         (digits, spelled): one DigitReading per digit, left to right, with the spelled digit and confidence, or []
         when the run is not read so; and the reader's spelling, followed or not ([] without a reader or spelling).

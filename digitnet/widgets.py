@@ -31,7 +31,8 @@ import numpy as np
 import traitlets
 from PIL import Image, ImageDraw
 
-from digitnet.reading import Reading, read_image
+from digitnet.answers import Reading
+from digitnet.reading import read_image
 
 CANVAS_SIDE = 280  # CSS pixels: ten times MNIST's 28, a comfortable size for a finger or a mouse
 # The pen's width in canvas pixels. A digit drawn across most of the canvas (about 200 px tall) is fitted into
@@ -136,7 +137,7 @@ class DigitCanvas(anywidget.AnyWidget):
         pen_width: the stroke width in canvas pixels.
 
     Attributes:
-        reading: the last `digitnet.reading.Reading` (None before the first stroke and after Clear).
+        reading: the last `digitnet.answers.Reading` (None before the first stroke and after Clear).
     """
 
     _esm = ASSET_DIR / "widget.js"

@@ -27,9 +27,10 @@ def answers_everything(monkeypatch):
     """The tiny model, trained on synthetic bars, is unsure of real images and would refuse them: these
     tests check the output contract, so the refusal thresholds are opened up (test_reading checks them),
     and a lone digit is not tried as touching digits (every piece of it would now pass as a digit)."""
-    from digitnet import reading
+    from digitnet import answers, reading
 
-    monkeypatch.setattr(reading, "CONFIDENCE_FLOOR", 0.0)
+    monkeypatch.setattr(answers, "CONFIDENCE_FLOOR", 0.0)
+    monkeypatch.setattr(answers, "NOT_DIGIT_LIMIT", 1.0)
     monkeypatch.setattr(reading, "NOT_DIGIT_LIMIT", 1.0)
     monkeypatch.setattr(reading, "SURE_CUT_ASPECT", float("inf"))
 
