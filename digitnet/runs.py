@@ -201,9 +201,9 @@ def read_run(classifier, found, mask: np.ndarray, read: Callable[[list[np.ndarra
         allowed = 0
     if (not chain or weak > allowed) and unanimous(reader, line, spelled):
         chain, weak = chain or _read_straight(crop, spelled, line.shape[1], read), 0
-    if not chain or weak > allowed or opposite_ones([dataclasses.replace(piece, digit=s.digit)
-                                                     for piece, s in zip(chain, spelled, strict=True)]):
+    if not chain or weak > allowed:
         return [], spelled
     # the reader's reading, with the piece's box and the 28x28 the classifier saw of it
-    return [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
-                                not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)], spelled
+    digits = [dataclasses.replace(piece, digit=s.digit, confidence=s.confidence, probabilities=s.probabilities,
+                                  not_digit=0.0) for piece, s in zip(chain, spelled, strict=True)]
+    return ([] if opposite_ones(digits) else digits), spelled
