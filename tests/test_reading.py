@@ -554,6 +554,45 @@ def test_a_sure_long_run_may_have_one_piece_unlike_its_digit():
     assert result.number != "01"
 
 
+def four_joined_rings() -> Image.Image:
+    """Four rings joined by bars: no digit as a whole to `Holes`, and 0s it is 90% sure of when cut apart."""
+    lefts = (40, 160, 280, 400)
+    image = rings([(left, 75, left + 100, 225) for left in lefts], size=(560, 300))
+    for left in lefts[1:]:
+        ImageDraw.Draw(image).line([(left - 25, 150), (left + 5, 150)], fill=0, width=12)
+    return image
+
+
+def test_a_long_run_spelled_alike_at_every_width_is_read_though_less_sure():
+    # a reader spelling "0101" at every width, surely enough at its own width for a run to be read but less
+    # surely widened than unanimity asks of a short run: a long run read alike three times over is followed,
+    # and its pieces (four 0s to this classifier) only place its digits
+    image = four_joined_rings()
+    own = (runs.RUN_CONFIDENCE + runs.WEAK_PIECE_CONFIDENCE) / 2  # not sure enough for the pieces to be excused
+    widened = runs.LONG_UNANIMOUS_CONFIDENCE + 0.02
+    assert widened < min(own, runs.UNANIMOUS_CONFIDENCE)
+
+    def reader(digits=(0, 1, 0, 1), widest=(0, 1, 0, 1), sure_widened=widened):
+        return SpellsByWidth({1.0: (list(digits), own), runs.WIDENINGS[0]: (list(digits), sure_widened),
+                              runs.WIDENINGS[1]: (list(widest), sure_widened)})
+
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader()), image, name="0101.png")
+    assert result.ok and result.number == "0101", result.refusal
+    without = reading.read_image(Holes(ring_confidence=0.9), image, name="0101.png")
+    assert not without.ok
+    for unread in (reader(sure_widened=runs.LONG_UNANIMOUS_CONFIDENCE - 0.05),  # too unsure even so
+                   reader(widest=(0, 1, 1, 1))):  # the widest reading spells otherwise
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.9), unread), image, name="0101.png")
+        assert (result.number, result.refusal) == (without.number, without.refusal) and unread.lines
+    # a shorter run must be as sure at every width as any: three rings spelled "010" so are not read
+    three = rings([(40, 75, 140, 225), (160, 75, 260, 225), (280, 75, 380, 225)])
+    for left in (160, 280):
+        ImageDraw.Draw(three).line([(left - 25, 150), (left + 5, 150)], fill=0, width=12)
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader((0, 1, 0), (0, 1, 0))), three,
+                                name="010.png")
+    assert result.number != "010"
+
+
 class NoEights(Holes):
     """Holes, but two holes are surely not a digit: two narrow 0s written close read as no digit at all."""
 
