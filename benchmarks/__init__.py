@@ -5,13 +5,13 @@ the import graph has no cycles):
 
     stats            repetitions summarised (median, min-max, n), ratios, timers, floors judged
     markdown         the one markdown-table helper, number formats, the floors table
-    flops            FLOP counts and matrix-product shapes of the MLP (the formula is documented there)
+    flops            FLOP counts of the networks, matrix-product shapes of the MLP (the formula is there)
     machine          what the machine is, and its measured float32 matrix-multiply peak
     workers          child processes: their environment, the training workload, the worker protocol
     step_profile     where one training step's time goes (a per-op trace) and the ceiling it implies
-    ours_mlp         worker: our TF1 graph trained with run_epoch
-    keras_mlp        worker: the same network with Keras 3 model.fit
-    torch_mlp        worker: the same network with a PyTorch eager loop
+    ours_worker      worker: our TF1 graph trained with run_epoch
+    keras_worker     worker: the same network with Keras 3 model.fit
+    torch_worker     worker: the same network with a PyTorch eager loop
     image_set        the user-like image set: generated if absent, classified with both preparations
     context          the run's settings, and what sections share (data, model, images, peak), made on demand
     training_speed   section: the three workers interleaved, ratios, GFLOP/s

@@ -125,14 +125,20 @@ def draw_chart(results: dict, path: Path) -> bool:
         return False
     figure = Figure(figsize=(17, 4.2))
     axes = figure.subplots(1, 4)
+    cpu = results["machine"]["cpu"]
+    elsewhere = {name for name, section in sections.items() if section.get("cpu") not in (None, cpu)}
     training = sections.get("training")
     if training and training.get("workloads"):
-        training = training["workloads"][0]  # the first (larger) workload; results.md has both
+        training = training["workloads"][0]  # the first (larger) workload; results.md has them all
     training_panel(axes[0], training)
     loading_panel(axes[1], sections.get("data_loading"))
-    gflops_panel(axes[2], training, sections.get("inference"), results.get("matmul_peak"))
+    # a GFLOP/s measured on another processor is not comparable with this run's peak: left out
+    gflops_panel(axes[2], None if "training" in elsewhere else training,
+                 None if "inference" in elsewhere else sections.get("inference"), results.get("matmul_peak"))
     accuracy_panel(axes[3], sections.get("time_to_accuracy"))
-    cpu = results["machine"]["cpu"]
+    for axis, name in zip(axes, ("training", "data_loading", "inference", "time_to_accuracy"), strict=True):
+        if name in elsewhere and name != "inference":
+            axis.set_title(f"{axis.get_title()}\nkept from a run on another processor", fontsize=9)
     figure.suptitle(f"digitnet benchmarks, {results['date'][:10]}: {cpu['model']}, {cpu['logical_cpus']} CPUs",
                     fontsize=10)
     figure.tight_layout()

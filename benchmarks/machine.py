@@ -32,7 +32,8 @@ def _cpuinfo() -> list[dict[str, str]]:
 
 
 def cpu_description() -> dict:
-    """CPU model, logical CPUs, physical cores and the vector extensions that matter for float32 math."""
+    """CPU model (with its family and model numbers: virtual machines often name every generation alike, as
+    "AMD EPYC"), logical CPUs, physical cores and the vector extensions that matter for float32 math."""
     processors = _cpuinfo()
     first = processors[0] if processors else {}
     cores = {(p.get("physical id", "0"), p.get("core id", str(i))) for i, p in enumerate(processors)}
@@ -43,6 +44,8 @@ def cpu_description() -> dict:
         usable = os.cpu_count()
     return {
         "model": first.get("model name") or platform.processor() or "unknown",
+        "family": first.get("cpu family"),
+        "model_number": first.get("model"),
         "logical_cpus": os.cpu_count(),
         "usable_cpus": usable,
         "physical_cores": len(cores) if processors else None,

@@ -26,7 +26,8 @@ REPRODUCE = [
 
 def _cpu_line(cpu: dict) -> str:
     extensions = ", ".join(cpu["vector_extensions"]) or "none detected"
-    return (f"{cpu['model']}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
+    generation = f" (family {cpu['family']}, model {cpu['model_number']})" if cpu.get("family") else ""
+    return (f"{cpu['model']}{generation}: {cpu['logical_cpus']} logical CPUs ({cpu['usable_cpus']} usable), "
             f"{cpu['physical_cores'] or '?'} physical cores; {extensions}")
 
 

@@ -1,7 +1,7 @@
 """Where one training step's time goes: a per-op trace of our step, the matmul-only bound it implies, and
 the lines results.md shows for it.
 
-Measured inside the `ours_mlp` worker after its timed epochs (`profile_step`):
+Measured inside the `ours_worker` worker (MLP workloads) after its timed epochs (`profile_step`):
 
 - `trace_steps` runs a few ordinary training steps with TensorFlow's full trace (RunMetadata step stats)
   and adds up each op's own run time, grouped into matrix products (including the forward products that

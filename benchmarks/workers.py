@@ -35,16 +35,19 @@ def child_env() -> dict:
     return env
 
 
-def network_settings(hidden_units: tuple[int, ...], batch_size: int, learning_rate: float) -> dict:
-    """The network and optimiser every framework gets: an MLP, Adam, constant rate, no augmentation, float32.
+def network_settings(hidden_units: tuple[int, ...], batch_size: int, learning_rate: float,
+                     conv_filters: tuple[int, ...] = ()) -> dict:
+    """The network and optimiser every framework gets: an MLP (or, with `conv_filters`, the default's kind of
+    CNN: 5x5 'SAME' convolutions + ReLU + 2x2 max-pooling, then the dense layers), Adam, constant rate, no
+    augmentation, float32.
 
     Adam's betas and epsilon are spelled out because the frameworks' defaults differ (Keras: epsilon 1e-7;
     tf.compat.v1's AdamOptimizer and PyTorch: 1e-8). The learning rate stays constant in all three, because
     only ours has schedules built in. No dropout: the three frameworks draw their masks differently.
     """
-    return {"hidden_units": list(hidden_units), "dropout": 0.0, "batch_size": batch_size,
-            "learning_rate": learning_rate, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "lr_decay": 1.0,
-            "augment": "none", "dtype": "float32"}
+    return {"hidden_units": list(hidden_units), "conv_filters": list(conv_filters), "kernel_size": 5,
+            "dropout": 0.0, "batch_size": batch_size, "learning_rate": learning_rate, "beta1": 0.9,
+            "beta2": 0.999, "epsilon": 1e-8, "lr_decay": 1.0, "augment": "none", "dtype": "float32"}
 
 
 def write_arrays(data, folder: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS.parent))
 
-from benchmarks import model_table, real_digits, report, run, torch_mlp, user_images  # noqa: E402
+from benchmarks import model_table, real_digits, report, run, torch_worker, user_images  # noqa: E402
 from benchmarks.context import Plan  # noqa: E402
 from benchmarks.flops import forward_flops, layer_shapes, training_flops, training_matmul_shapes  # noqa: E402
 from benchmarks.image_set import ensure_images  # noqa: E402
@@ -115,6 +115,10 @@ def test_flop_counts_follow_the_documented_formula():
     assert forward_flops((512, 256)) == forward == 1_070_080
     # forward + weight gradients + input gradients of every layer but the first
     assert training_flops((512, 256)) == 2 * forward + 2 * (512 * 256 + 256 * 10) == 2_407_424
+    # the default CNN: 5x5 convolutions 1->16 on 28x28 and 16->32 on 14x14, then 7*7*32 -> 128 -> 10
+    conv1, conv2, dense = 2 * 28 * 28 * 16 * 25, 2 * 14 * 14 * 32 * 25 * 16, 2 * (7 * 7 * 32 * 128 + 128 * 10)
+    assert forward_flops((128,), (16, 32)) == conv1 + conv2 + dense
+    assert training_flops((128,), (16, 32)) == 2 * (conv1 + conv2 + dense) + conv2 + dense
 
 
 def test_step_profile_shapes_and_categories():
@@ -166,7 +170,7 @@ def test_every_section_has_measure_and_markdown():
 
 def test_torch_worker_skips_cleanly_without_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    result = torch_mlp.measure({})
+    result = torch_worker.measure({})
     assert "skipped" in result and "not importable" in result["skipped"]
 
 
@@ -198,15 +202,18 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert list(sections) == list(SECTIONS)
     for name in SECTIONS:
         assert "error" not in sections[name], sections[name].get("error")
-    (workload,) = sections["training"]["workloads"]  # the smoke run measures the first workload only
+    workload, cnn = sections["training"]["workloads"]  # the smoke run measures the first MLP and the CNN
     assert workload["settings"]["hidden_units"] == [1024, 512] and workload["settings"]["batch_size"] == 256
-    training = workload["frameworks"]
-    for name in ("ours", "keras"):
-        assert training[name]["examples_per_second"]["median"] > 0
-        assert 0 <= training[name]["test_accuracy"]["median"] <= 1
-    torch_row = training["torch"]
-    assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
-    assert workload["ours_gflops"]["median"] > 0
+    assert cnn["settings"]["conv_filters"] == [16, 32] and cnn["settings"]["hidden_units"] == [128]
+    for measured in (workload, cnn):
+        training = measured["frameworks"]
+        for name in ("ours", "keras"):
+            assert training[name]["examples_per_second"]["median"] > 0
+            assert 0 <= training[name]["test_accuracy"]["median"] <= 1
+        torch_row = training["torch"]
+        assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
+        assert measured["ours_gflops"]["median"] > 0
+    assert cnn["flops_per_example"] == training_flops((128,), (16, 32)) and cnn["profile"] is None
     assert sections["training"]["matmul_peak_gflops"] == results["matmul_peak"]["gflops"]  # the final peak
     profile = workload["profile"]
     assert profile["ms_per_step"]["matrix products"] > 0 and profile["numpy_matmul_ms"] > 0
@@ -292,7 +299,7 @@ def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
         assert heading in markdown
     assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
     floors = [item for section in results["sections"].values() for item in section["floors"]]
-    assert len(floors) == 20 and all(f"| {item['what']} |" in markdown for item in floors)
+    assert len(floors) == 22 and all(f"| {item['what']} |" in markdown for item in floors)
     assert all(item["passed"] in (True, False, None) for item in floors)
     assert "results.png" in markdown and (out / "results.png").stat().st_size > 10_000
     assert "/tmp/" not in markdown  # no machine paths in what gets committed
@@ -310,14 +317,17 @@ def test_only_reruns_one_section_and_keeps_the_rest(tiny_results, mnist_dir):
 
 
 def test_a_kept_section_measured_on_another_processor_names_it():
-    def cpu(*extensions):
-        return {"model": "AMD EPYC", "logical_cpus": 2, "usable_cpus": 2, "physical_cores": 2,
-                "vector_extensions": list(extensions)}
+    def cpu(*extensions, family="25"):
+        return {"model": "AMD EPYC", "family": family, "model_number": "17", "logical_cpus": 2, "usable_cpus": 2,
+                "physical_cores": 2, "vector_extensions": list(extensions)}
 
     kept = {"title": "Training", "error": "not measured", "run": "2026-01-01", "cpu": cpu("avx2", "avx512f")}
     elsewhere = "\n".join(report.section_lines(1, "training", kept, "2026-02-01", cpu("avx2")))
-    assert "Kept from an earlier run (2026-01-01, on another processor: AMD EPYC" in elsewhere
+    assert "Kept from an earlier run (2026-01-01, on another processor: AMD EPYC (family 25, model 17)" in elsewhere
     assert "avx512f" in elsewhere
+    # the same name and extensions, another generation (a virtual machine calls them all "AMD EPYC")
+    newer = "\n".join(report.section_lines(1, "training", kept, "2026-02-01", cpu("avx2", "avx512f", family="26")))
+    assert "on another processor: AMD EPYC (family 25, model 17)" in newer
     same = "\n".join(report.section_lines(1, "training", kept, "2026-02-01", cpu("avx2", "avx512f")))
     assert "Kept from an earlier run (2026-01-01); not re-measured" in same
 

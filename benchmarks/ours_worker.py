@@ -1,11 +1,11 @@
-"""Worker: train the default MLP with digitnet's own training path and time each epoch.
+"""Worker: train the workload's network with digitnet's own training path and time each epoch.
 
 The real code path of `digitnet.training.train`: `build_training_graph` (training set held in the graph,
 batches gathered by index), `open_session` (all cores for each op, op determinism on) and `run_epoch`
 (which also fetches each batch's loss and correct count, as training always does). Validation is not
 run, so the timing is training only. With ``profile_steps`` in the spec, a few steps are traced after the
 timed epochs (`benchmarks.step_profile`). Run by `benchmarks.training_speed` as
-``python -m benchmarks.ours_mlp SPEC.json OUT.json``.
+``python -m benchmarks.ours_worker SPEC.json OUT.json``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from digitnet.training import build_training_graph, evaluate_split, open_session
 def measure(spec: dict) -> dict:
     """Build, train warm-up + timed epochs, evaluate on the test split; return the timings (seconds)."""
     arrays, network = load_arrays(spec["arrays"]), spec["network"]
-    # The same 10-class MLP work as the other two: no synthesised rows, a constant learning rate.
-    config = TrainConfig(architecture="mlp", hidden_units=tuple(network["hidden_units"]), dropout=network["dropout"],
+    # The same 10-class work as the other two: no synthesised rows, a constant learning rate.
+    # (digitnet's convolutions are 5x5, as the workload's kernel_size)
+    conv = {"architecture": "cnn", "conv_filters": tuple(network["conv_filters"])} if network.get("conv_filters") \
+        else {"architecture": "mlp"}
+    config = TrainConfig(**conv, hidden_units=tuple(network["hidden_units"]), dropout=network["dropout"],
                          batch_size=network["batch_size"], learning_rate=network["learning_rate"],
                          lr_schedule="decay", lr_decay=network["lr_decay"], augment=network["augment"],
                          seed=spec["seed"], threads=spec.get("threads", 0), variants=False, negatives=0)

@@ -1,11 +1,12 @@
-"""Worker: the same MLP in Keras 3 on the same TensorFlow, trained the usual way with ``model.fit``.
+"""Worker: the same network in Keras 3 on the same TensorFlow, trained the usual way with ``model.fit``.
 
-keras.Sequential of Dense/Dropout layers, compiled with SparseCategoricalCrossentropy(from_logits=True)
-and the accuracy metric, Adam with epsilon 1e-8 (Keras' default is 1e-7), then
-``fit(x, y, batch_size, epochs, shuffle=True, verbose=0)`` on float32 inputs in [0, 1]. Keras' own
+keras.Sequential of Dense/Dropout layers (after Conv2D/MaxPooling2D blocks for a CNN), compiled with
+SparseCategoricalCrossentropy(from_logits=True) and the accuracy metric, Adam with epsilon 1e-8 (Keras'
+default is 1e-7), then ``fit(x, y, batch_size, epochs, shuffle=True, verbose=0)`` on float32 inputs in
+[0, 1]. Keras' own
 thread settings and initialisers are left at their defaults, as a user would. A callback times each epoch;
 the first epoch(s) are warm-up (they include tracing the tf.function). Run by `benchmarks.training_speed`
-as ``python -m benchmarks.keras_mlp SPEC.json OUT.json`` (its environment sets KERAS_BACKEND=tensorflow).
+as ``python -m benchmarks.keras_worker SPEC.json OUT.json`` (its environment sets KERAS_BACKEND=tensorflow).
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from benchmarks.workers import load_arrays, scaled_float32, throughput_result, w
 
 
 def build_model(keras, network: dict):
-    """Dense(ReLU) + Dropout per hidden layer, then a 10-unit linear output (logits)."""
+    """For a CNN, Conv2D('same', ReLU) + MaxPooling2D per block, flattened; then Dense(ReLU) + Dropout per
+    hidden layer, then a 10-unit linear output (logits)."""
     layers = [keras.Input(shape=(784,))]
+    if network.get("conv_filters"):
+        layers.append(keras.layers.Reshape((28, 28, 1)))
+        for filters in network["conv_filters"]:
+            layers += [keras.layers.Conv2D(filters, network["kernel_size"], padding="same", activation="relu"),
+                       keras.layers.MaxPooling2D(2, padding="same")]
+        layers.append(keras.layers.Flatten())
     for units in network["hidden_units"]:
         layers += [keras.layers.Dense(units, activation="relu"), keras.layers.Dropout(network["dropout"])]
     return keras.Sequential([*layers, keras.layers.Dense(10)])

@@ -1,11 +1,11 @@
-"""Worker: the same MLP in PyTorch (eager), trained with the usual loop.
+"""Worker: the same network in PyTorch (eager), trained with the usual loop.
 
 A DataLoader over a TensorDataset of float32 inputs in [0, 1] (shuffle=True, default workers), all
 cores via ``torch.set_num_threads(os.cpu_count())``, and per batch ``model.train()`` /
 ``optimizer.zero_grad()`` / ``loss.backward()`` / ``optimizer.step()``, Adam with epsilon 1e-8. Like the
 other two it keeps a running loss and correct count (what users print). PyTorch's default initialisers.
 If torch cannot be imported the result says so and the PyTorch rows are skipped. This process never
-imports TensorFlow. Run by `benchmarks.training_speed` as ``python -m benchmarks.torch_mlp SPEC.json OUT.json``.
+imports TensorFlow. Run by `benchmarks.training_speed` as ``python -m benchmarks.torch_worker SPEC.json OUT.json``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,19 @@ from benchmarks.workers import load_arrays, scaled_float32, throughput_result, t
 
 
 def build_model(nn, network: dict):
-    """Linear + ReLU + Dropout per hidden layer, then a 10-unit linear output (logits)."""
+    """For a CNN, Conv2d (zero padding to keep the size) + ReLU + MaxPool2d per block on the images as
+    [batch, 1, 28, 28] (PyTorch's channels-first), flattened; then Linear + ReLU + Dropout per hidden layer,
+    then a 10-unit linear output (logits)."""
     layers, fan_in = [], 784
+    if network.get("conv_filters"):
+        layers.append(nn.Unflatten(1, (1, 28, 28)))
+        side, channels, kernel = 28, 1, network["kernel_size"]
+        for filters in network["conv_filters"]:
+            layers += [nn.Conv2d(channels, filters, kernel, padding=kernel // 2), nn.ReLU(),
+                       nn.MaxPool2d(2, ceil_mode=True)]
+            side, channels = -(-side // 2), filters
+        layers.append(nn.Flatten())
+        fan_in = side * side * channels
     for units in network["hidden_units"]:
         layers += [nn.Linear(fan_in, units), nn.ReLU(), nn.Dropout(network["dropout"])]
         fan_in = units
