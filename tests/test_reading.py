@@ -801,3 +801,32 @@ def test_strokes_leaning_opposite_ways_are_a_v_not_two_ones():
     assert opposite_ones([stroke(0.4), stroke(-0.4)]) and opposite_ones([stroke(0.0), stroke(0.3), stroke(-0.3)])
     assert not opposite_ones([stroke(0.3), stroke(0.1)])  # 1s leaning alike, as written in a row
     assert not opposite_ones([stroke(0.4), stroke(-0.4, digit=7)])  # only 1s: a 7's stem leans too
+
+
+def face(eyes=((-30, -25), (30, -25)), mouth=True) -> Image.Image:
+    """A ring with dots (and a smile) inside: a face, which a network that knows a ring reads as a sure 0."""
+    image = rings([(150, 50, 330, 250)])
+    pen = ImageDraw.Draw(image)
+    for dx, dy in eyes:
+        pen.ellipse((240 + dx - 8, 150 + dy - 8, 240 + dx + 8, 150 + dy + 8), fill=0)
+    if mouth:
+        pen.arc((190, 120, 290, 210), 30, 150, fill=0, width=10)
+    return image
+
+
+def test_marks_drawn_inside_a_loop_are_a_drawing_not_a_zero():
+    zeros = Answers(other_digit=0)  # as the network: the face's circle is a sure 0
+    for drawn, marks in ((face(), 3), (face(mouth=False), 2)):
+        result = reading.read_image(zeros, drawn, name="face.png")  # before: "0", 99% sure
+        assert not result.ok and f"{marks} separate marks inside one loop" in result.refusal
+    # one mark inside a ring (a dotted zero) is still the ring's digit
+    assert reading.read_image(zeros, face(eyes=((0, 0),), mouth=False), name="0.png").number == "0"
+    # a bold 8 whose ink mask is its outline: a ring holding the rings round its two loops
+    outlined_eight = np.zeros((64, 36), bool)
+    outlined_eight[[0, -1], :] = outlined_eight[:, [0, -1]] = True
+    for top in (8, 36):
+        outlined_eight[top : top + 20, 8:28] = True
+        outlined_eight[top + 2 : top + 18, 10:26] = False
+    assert reading._marks_in_one_loop(outlined_eight) == 0
+    outlined_eight[12:18, 14:20] = outlined_eight[42:48, 14:20] = True  # a blot inside each loop
+    assert reading._marks_in_one_loop(outlined_eight) == 1
