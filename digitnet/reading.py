@@ -21,6 +21,7 @@ from digitnet.answers import NOT_DIGIT_LIMIT, DigitReading, Reading
 from digitnet.errors import DigitnetError
 from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, display_copy, name_of, piece_preparer
 from digitnet.images.ink import crop_box
+from digitnet.images.loops import frame_of, marks_in_one_loop
 from digitnet.images.segment import Glyph, find_glyphs
 from digitnet.images.signs import named, signs_in_number
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
@@ -30,10 +31,11 @@ from digitnet.touching import best_chain, opposite_ones
 # benchmarks/history.md ("Thresholds of the reading"). What counts as a digit at all (NOT_DIGIT_LIMIT,
 # CONFIDENCE_FLOOR) is in `digitnet.answers`.
 MAX_GLYPHS = 12  # more separate marks than this on one line is a texture or noise, not a number
-# A mark with this many separate parts inside one of its loops is a drawing (a face's eyes and mouth in its
-# circle), which the network, seeing the circle, reads as a sure 0. No digit has them: none of MNIST's 60,000
-# training and test digits has two parts inside one loop, nor has any of the 7,290 images of three development
-# draws of the yardstick (where a bold marker 8's ink mask is its outline: a ring holding two rings).
+# A mark with this many separate parts inside one of its loops (`digitnet.images.loops`) is a drawing (a face's
+# eyes and mouth in its circle), which the network, seeing the circle, reads as a sure 0. No digit has them:
+# none of MNIST's 60,000 training and test digits has two parts inside one loop, nor has any of the 7,290 images
+# of three development draws of the yardstick (where a bold marker 8's ink mask is its outline: a ring holding
+# two rings).
 MARKS_IN_A_LOOP = 2
 CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits is cut even if it reads as one
 # A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
@@ -147,32 +149,6 @@ def _largest_part(pixels: np.ndarray) -> float:
     return float(sizes.max() / sizes.sum())
 
 
-def _marks_in_one_loop(mask: np.ndarray) -> int:
-    """The most separate (8-connected) parts of `mask` (bool [h, w]) without a loop of their own that lie in one
-    loop of another part, each counted in the smallest loop that holds it: 3 for a face's eyes and mouth in its
-    circle, 0 for a digit. (Parts with loops are not counted: the mask of a bold stroke can be its outline alone,
-    and an outlined 8 is a ring holding the rings round its two loops.)"""
-    parts, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    if count < 1 + MARKS_IN_A_LOOP:
-        return 0
-    loops = {}  # (part, loop) -> bool [h, w], for every loop of every part
-    for index in range(1, count + 1):
-        part = parts == index
-        labelled, loop_count = ndimage.label(ndimage.binary_fill_holes(part) & ~part)
-        loops.update({(index, loop): labelled == loop for loop in range(1, loop_count + 1)})
-    ringed = {index for index, _ in loops}
-    holder: dict[int, tuple[int, tuple[int, int]]] = {}  # a part without loops -> (area, the smallest loop holding it)
-    for key, region in loops.items():
-        area = int(region.sum())
-        for index in np.unique(parts[region]).tolist():
-            if index == 0 or index in ringed:
-                continue
-            if index not in holder or area < holder[index][0]:
-                holder[index] = (area, key)
-    held = [key for _, key in holder.values()]
-    return max((held.count(key) for key in set(held)), default=0)
-
-
 def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name: str | None = None) -> Reading:
     """Read one image with `classifier` (a `digitnet.model.SavedModelClassifier`).
 
@@ -183,9 +159,32 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     try:
         found = analyse(source, label)
         marks = find_glyphs(found.ink_pixels, found.smoothed, label)
-        glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.separator]
     except DigitnetError as error:
         return Reading(label, refusal=_reason(error, label))
+    framed = _read_framed(classifier, found, marks, label)
+    return framed if framed is not None and framed.ok else _read_marks(classifier, found, marks, label)
+
+
+def _read_framed(classifier, found, marks: list[Glyph], label: str) -> Reading | None:
+    """The reading of what is written in a box or a circle (`digitnet.images.loops.frame_of`) drawn round the
+    image's only mark, without the frame; None when there is no frame or nothing but it."""
+    if len(marks) != 1:
+        return None
+    top, bottom, left, right = marks[0].box
+    frame = frame_of(marks[0].mask[top:bottom, left:right])
+    if frame is None:
+        return None
+    ink = found.ink_pixels.copy()
+    ink[top:bottom, left:right] &= ~frame
+    try:
+        return _read_marks(classifier, found, find_glyphs(ink, found.smoothed, label), label)
+    except DigitnetError:  # only specks inside
+        return None
+
+
+def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
+    """Read the marks found on the image's line of writing (`find_glyphs`): its digit, its number or a refusal."""
+    glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.separator]
     size = tuple(round(side * found.decode_scale) for side in found.image.size)
     reading = Reading(label, polarity=found.polarity, original=display_copy(found.working_image), size=size)
     if len(glyphs) > MAX_GLYPHS:
@@ -194,7 +193,7 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     if not glyphs:
         reading.refusal = f"no digit found: only {named([glyph.separator for glyph in marks])}"
         return reading
-    inside = max(_marks_in_one_loop(glyph.mask[top:bottom, left:right]) for glyph in glyphs
+    inside = max(marks_in_one_loop(glyph.mask[top:bottom, left:right]) for glyph in glyphs
                  for top, bottom, left, right in [glyph.box])
     if inside >= MARKS_IN_A_LOOP:
         reading.refusal = f"does not look like a digit or a number ({inside} separate marks inside one loop, as " \

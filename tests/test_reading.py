@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet import reading, runs
+from digitnet.images.loops import frame_of, marks_in_one_loop
 from digitnet.images.signs import lean_and_straightness
 from digitnet.touching import best_chain, cut_paths, opposite_ones
 
@@ -827,6 +828,60 @@ def test_marks_drawn_inside_a_loop_are_a_drawing_not_a_zero():
     for top in (8, 36):
         outlined_eight[top : top + 20, 8:28] = True
         outlined_eight[top + 2 : top + 18, 10:26] = False
-    assert reading._marks_in_one_loop(outlined_eight) == 0
+    assert marks_in_one_loop(outlined_eight) == 0
     outlined_eight[12:18, 14:20] = outlined_eight[42:48, 14:20] = True  # a blot inside each loop
-    assert reading._marks_in_one_loop(outlined_eight) == 1
+    assert marks_in_one_loop(outlined_eight) == 1
+
+
+class RingsAndStrokes(Rings):
+    """A narrow stroke is a sure 1, a ring a sure 0 (as the network reads a circle round a digit), anything
+    else surely no digit."""
+
+    def run(self, pixels: np.ndarray) -> dict:
+        results = Rings.run(self, pixels)
+        ones = Answers().run(pixels)
+        for index in np.flatnonzero(ones["classes"] == 1):
+            for key in results:
+                results[key][index] = ones[key][index]
+        return results
+
+
+def framed(strokes, frame: str, size=(400, 300)) -> Image.Image:
+    """Strokes (width 14) in a box or a circle round the middle of the image."""
+    image = drawing(strokes, size)
+    box = (60, 30, size[0] - 60, size[1] - 30)
+    pen = ImageDraw.Draw(image)
+    (pen.rectangle if frame == "box" else pen.ellipse)(box, outline=0, width=12)
+    return image
+
+
+def test_a_digit_or_a_number_written_in_a_box_or_a_circle_is_read_without_the_frame():
+    one, eleven = [[(200, 80), (200, 220)]], [[(170, 80), (170, 220)], [(230, 80), (230, 220)]]
+    for frame in ("box", "circle"):
+        assert reading.read_image(RingsAndStrokes(), framed(one, frame), name="1.png").number == "1"
+        assert reading.read_image(RingsAndStrokes(), framed(eleven, frame), name="11.png").number == "11"
+    # the circle alone, or with a dot in it (too small to be what is written), is the 0 it reads as
+    assert reading.read_image(RingsAndStrokes(), framed([], "circle"), name="0.png").number == "0"
+    dotted = framed([[(195, 145), (205, 155)]], "circle")
+    assert reading.read_image(RingsAndStrokes(), dotted, name="0.png").number == "0"
+    # a face is framed too, but what is inside reads as no digit: still refused as a drawing
+    assert "inside one loop" in reading.read_image(RingsAndStrokes(), face(), name="face.png").refusal
+
+
+def test_a_frame_holds_all_the_other_marks_one_of_them_without_a_loop():
+    ring_in_ring = np.zeros((40, 40), bool)
+    ring_in_ring[[0, -1], :] = ring_in_ring[:, [0, -1]] = True
+    ring_in_ring[8:32, 8:32] = True
+    ring_in_ring[10:30, 10:30] = False
+    assert frame_of(ring_in_ring) is None  # an outlined 0 (its mask a ring in a ring) is no frame
+    stroke_in_ring = ring_in_ring.copy()
+    stroke_in_ring[8:32, 8:32] = False
+    stroke_in_ring[8:32, 19:21] = True
+    frame = frame_of(stroke_in_ring)
+    assert frame is not None and frame[0].all() and not frame[8:32, 19:21].any()
+    stroke_in_ring[8:32, 19:21] = False
+    stroke_in_ring[18:22, 19:21] = True  # too short to be what is written: a speck in a 0
+    assert frame_of(stroke_in_ring) is None
+    outside = np.pad(stroke_in_ring, ((0, 0), (0, 6)))
+    outside[10:30, 43:45] = True
+    assert frame_of(outside) is None  # a mark outside the loop: no frame round the writing
