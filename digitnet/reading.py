@@ -167,7 +167,8 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
 
 def _read_framed(classifier, found, marks: list[Glyph], label: str) -> Reading | None:
     """The reading of what is written in a box or a circle (`digitnet.images.loops.frame_of`) drawn round the
-    image's only mark, without the frame; None when there is no frame or nothing but it."""
+    image's only mark, without the frame; None when there is no frame, or when finding the marks inside it
+    leaves any of them out (a speck, or a face's eyes: the rest is then no writing to answer with)."""
     if len(marks) != 1:
         return None
     top, bottom, left, right = marks[0].box
@@ -177,9 +178,14 @@ def _read_framed(classifier, found, marks: list[Glyph], label: str) -> Reading |
     ink = found.ink_pixels.copy()
     ink[top:bottom, left:right] &= ~frame
     try:
-        return _read_marks(classifier, found, find_glyphs(ink, found.smoothed, label), label)
+        inside = find_glyphs(ink, found.smoothed, label)
     except DigitnetError:  # only specks inside
         return None
+    content = marks[0].mask.copy()
+    content[top:bottom, left:right] &= ~frame
+    if (content & ~np.logical_or.reduce([mark.mask for mark in inside])).any():
+        return None
+    return _read_marks(classifier, found, inside, label)
 
 
 def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:

@@ -866,6 +866,11 @@ def test_a_digit_or_a_number_written_in_a_box_or_a_circle_is_read_without_the_fr
     assert reading.read_image(RingsAndStrokes(), dotted, name="0.png").number == "0"
     # a face is framed too, but what is inside reads as no digit: still refused as a drawing
     assert "inside one loop" in reading.read_image(RingsAndStrokes(), face(), name="face.png").refusal
+    # and when its nose reads as a 1, the eyes that finding the writing inside leaves out (above its line) keep
+    # it a drawing ("1" before)
+    nosed = face(mouth=False)
+    ImageDraw.Draw(nosed).line([(240, 140), (240, 215)], fill=0, width=12)
+    assert "inside one loop" in reading.read_image(RingsAndStrokes(), nosed, name="face.png").refusal
 
 
 def test_a_frame_holds_all_the_other_marks_one_of_them_without_a_loop():
