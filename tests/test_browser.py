@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser.digits import layout_strokes, place
+from browser.digits import arc, layout_strokes, line, place
 from browser.lab import CHROMIUM_ARGS, find_chromium, open_notebook, run_all, running_lab, screenshot_notebook
 from browser.lab import wait_for_run_all as wait_for_notebook
 from synthetic import write_mnist_folder
@@ -274,3 +274,14 @@ def test_canvas_reads_ten_drawn_digits_and_clears(lab, page, workspace, real_mod
     answer, _, _ = draw_and_read(page, canvas, year)
     widget.screenshot(path=str(SCREENSHOTS / "canvas_number.png"))
     assert answer == "2026", answer
+
+    # a digit with a box drawn round it is read without the box; a face is a drawing, not a 0
+    boxed = place(7, 110, 70, 130) + [line((50, 40), (235, 40), (235, 240), (50, 240), (50, 40))]
+    face = [arc(140, 140, 95, 95, 0, 360, steps=48), line((105, 105), (105, 115)), line((175, 105), (175, 115)),
+            arc(140, 150, 50, 40, 30, 150)]
+    for name, strokes, expected in (("boxed", boxed, "7"), ("face", face, "separate marks inside one loop")):
+        page.locator(".digitnet-clear").click()
+        page.wait_for_function("() => document.querySelector('.digitnet-answer').textContent === ''", timeout=5000)
+        answer, _, _ = draw_and_read(page, canvas, strokes)
+        widget.screenshot(path=str(SCREENSHOTS / f"canvas_{name}.png"))
+        assert (answer == expected) if name == "boxed" else (expected in answer), answer
