@@ -34,13 +34,13 @@ FLOOR_VS_TORCH = 1.3
 FLOOR_PEAK_FRACTION = 0.5
 BASE_SEED = 42
 PROFILE_STEPS = 20
+CNN_WORKLOAD = "default CNN (conv 16-32, 128), batch 128"
 # name -> (hidden units, batch size, Adam learning rate[, convolution channels])
 WORKLOADS = {
     "784-1024-512-10, batch 256": ((1024, 512), 256, 2e-3),
     "784-512-64-10, batch 128": ((512, 64), 128, 1e-3),
-    "default CNN (conv 16-32, 128), batch 128": ((128,), 128, 1e-3, (16, 32)),
+    CNN_WORKLOAD: ((128,), 128, 1e-3, (16, 32)),
 }
-CNN_WORKLOAD = "default CNN (conv 16-32, 128), batch 128"
 
 
 def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:

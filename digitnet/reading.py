@@ -33,9 +33,9 @@ from digitnet.touching import best_chain, opposite_ones
 MAX_GLYPHS = 12  # more separate marks than this on one line is a texture or noise, not a number
 # A mark with this many separate parts inside one of its loops (`digitnet.images.loops`) is a drawing (a face's
 # eyes and mouth in its circle), which the network, seeing the circle, reads as a sure 0. No digit has them:
-# none of MNIST's 60,000 training and test digits has two parts inside one loop, nor has any of the 7,290 images
-# of three development draws of the yardstick (where a bold marker 8's ink mask is its outline: a ring holding
-# two rings).
+# none of MNIST's 70,000 digits has two parts inside one loop (at ink thresholds of 64 and 128; 25 to 31 have
+# one), nor has any of the 7,290 images of three development draws of the yardstick (where a bold marker 8's ink
+# mask is its outline: a ring holding two rings).
 MARKS_IN_A_LOOP = 2
 CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits is cut even if it reads as one
 # A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
