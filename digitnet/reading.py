@@ -162,17 +162,27 @@ def read_image(classifier, source: str | os.PathLike | bytes | Image.Image, name
     except DigitnetError as error:
         return Reading(label, refusal=_reason(error, label))
     framed = _read_framed(classifier, found, marks, label)
-    return framed if framed is not None and framed.ok else _read_marks(classifier, found, marks, label)
+    if framed is not None and framed.ok:
+        return framed
+    whole = _read_marks(classifier, found, marks, label)
+    if framed is not None or (whole.ok and whole.number != "0"):
+        return whole
+    # What a ring holds when it is all rings too (an 8 in a box, a 6 in a circle) is read only when the whole is
+    # refused or read as a 0 (the network sees the circle): an outlined digit's mask is rings in a ring, and its
+    # inner ring alone reads as a 0, so an outlined 6 that reads as a 6 stays one.
+    boxed = _read_framed(classifier, found, marks, label, rings_alone=True)
+    return boxed if boxed is not None and boxed.ok else whole
 
 
-def _read_framed(classifier, found, marks: list[Glyph], label: str) -> Reading | None:
-    """The reading of what is written in a box or a circle (`digitnet.images.loops.frame_of`) drawn round the
-    image's only mark, without the frame; None when there is no frame, or when finding the marks inside it
-    leaves any of them out (a speck, or a face's eyes: the rest is then no writing to answer with)."""
+def _read_framed(classifier, found, marks: list[Glyph], label: str, rings_alone: bool = False) -> Reading | None:
+    """The reading of what is written in a box or a circle (`digitnet.images.loops.frame_of`, with
+    `rings_alone`) drawn round the image's only mark, without the frame; None when there is no frame, or when
+    finding the marks inside it leaves any of them out (a speck, or a face's eyes: the rest is then no writing
+    to answer with)."""
     if len(marks) != 1:
         return None
     top, bottom, left, right = marks[0].box
-    frame = frame_of(marks[0].mask[top:bottom, left:right])
+    frame = frame_of(marks[0].mask[top:bottom, left:right], rings_alone)
     if frame is None:
         return None
     ink = found.ink_pixels.copy()

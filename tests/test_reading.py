@@ -890,3 +890,35 @@ def test_a_frame_holds_all_the_other_marks_one_of_them_without_a_loop():
     outside = np.pad(stroke_in_ring, ((0, 0), (0, 6)))
     outside[10:30, 43:45] = True
     assert frame_of(outside) is None  # a mark outside the loop: no frame round the writing
+
+
+class CircledZeros(Holes):
+    """Counts holes as `Holes` does, except that a mark about as wide as tall with two or more holes is a sure 0:
+    as the network reads a circle with anything inside it."""
+
+    def __init__(self):
+        super().__init__(ring_confidence=0.99)
+
+    def run(self, pixels: np.ndarray) -> dict:
+        from scipy import ndimage
+
+        results = super().run(pixels)
+        for index, image in enumerate(pixels.reshape(-1, 28, 28)):
+            rows, columns = np.flatnonzero(image.max(axis=1) > 0.3), np.flatnonzero(image.max(axis=0) > 0.3)
+            paper, count = ndimage.label(image <= 0.3)
+            if np.ptp(columns) >= 0.9 * np.ptp(rows) and count >= 3:  # the outside and two holes or more
+                results["probabilities"][index] = np.where(np.arange(10) == 0, 0.99, 0.01 / 9)
+                results["classes"][index], results["not_digit"][index] = 0, 0.0
+        return results
+
+
+def test_rings_in_a_box_or_a_circle_are_read_when_the_whole_is_refused_or_read_as_a_zero():
+    eight = [(215, 90, 265, 145), (210, 145, 270, 210)]  # two stacked rings: an 8 to `Holes`
+    for frame in ("box", "circle"):
+        drawn = framed([], frame)
+        pen = ImageDraw.Draw(drawn)
+        for box in eight:
+            pen.ellipse(box, outline=0, width=10)
+        # the whole reads as a sure 0 (before: "0"); what the frame holds, all rings, reads as the 8 it is
+        assert reading.read_image(CircledZeros(), drawn, name="8.png").number == "8"
+        assert reading.read_image(Holes(ring_confidence=0.99), drawn, name="8.png").number == "8"  # whole refused

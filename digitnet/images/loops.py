@@ -80,16 +80,16 @@ def marks_in_one_loop(mask: np.ndarray) -> int:
     return max((held.count(key) for key in set(held)), default=0)
 
 
-def frame_of(mask: np.ndarray) -> np.ndarray | None:
+def frame_of(mask: np.ndarray, rings_alone: bool = False) -> np.ndarray | None:
     """The frame of writing in a box or a circle: the part of `mask` (bool [h, w]) one of whose loops holds
     every other part, at least one of them without a loop of its own (so that an outlined 0, 6 or 8, rings in
-    a ring, is no frame), together at least FRAME_CONTENT as tall as the loop. Returns the frame's pixels,
-    bool [h, w], or None."""
+    a ring, is no frame; with `rings_alone`, also parts that all have loops: a 0 or an 8 in a box), together at
+    least FRAME_CONTENT as tall as the loop. Returns the frame's pixels, bool [h, w], or None."""
     parts = Parts.of(mask)
     others = set(range(1, parts.count + 1))
     for (index, _), loop in parts.loops.items():
         content = others - {index}
-        if not content or parts.inside(loop) != content or not content - parts.ringed:
+        if not content or parts.inside(loop) != content or not (rings_alone or content - parts.ringed):
             continue
         rows = np.flatnonzero(np.isin(parts.labels, list(content)).any(axis=1))
         loop_rows = np.flatnonzero(loop.any(axis=1))
