@@ -13,6 +13,7 @@ outline alone, and an outlined 8 is a ring holding the rings round its two loops
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,8 +77,7 @@ def marks_in_one_loop(mask: np.ndarray) -> int:
         for index in parts.inside(loop) - ringed:
             if index not in holder or area < holder[index][0]:
                 holder[index] = (area, key)
-    held = [key for _, key in holder.values()]
-    return max((held.count(key) for key in set(held)), default=0)
+    return max(Counter(key for _, key in holder.values()).values(), default=0)
 
 
 def frame_of(mask: np.ndarray, rings_alone: bool = False) -> np.ndarray | None:
