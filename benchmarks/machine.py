@@ -3,13 +3,22 @@
 The description names the CPU model, core counts, memory, OS and library versions, never the host.
 The peak is what numpy's BLAS achieves on large float32 matrix products with all cores: an achieved
 ceiling for dense float32 work on this machine, against which the training and inference GFLOP/s of
-our graph are judged (not the CPU's theoretical peak, which no real kernel reaches).
+our graph are judged (not the CPU's theoretical peak, which no real kernel reaches). OpenBLAS picks its
+kernels for the processor it runs on unless ``OPENBLAS_CORETYPE`` names others: an environment that sets
+``OPENBLAS_CORETYPE=Haswell`` holds numpy to AVX2 kernels, which on a Zen 5 with AVX-512 reach half the
+rate of the AVX-512 ones OpenBLAS picks itself there (TensorFlow's oneDNN is not held back by it). So where
+the variable is set, the peak is also measured in a child process without it, and the higher rate counts;
+the benchmark's worker processes get OpenBLAS's own choice too (`blas_own_choice`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +27,7 @@ import numpy as np
 
 from benchmarks.stats import summarize
 
+CORETYPE = "OPENBLAS_CORETYPE"  # the variable that tells OpenBLAS which kernels to use, whatever the processor
 LIBRARIES = ("tensorflow", "keras", "torch", "numpy", "pandas", "pillow", "matplotlib")
 
 
@@ -106,11 +116,10 @@ def describe_machine() -> dict:
     }
 
 
-def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
-    """Best achieved float32 GFLOP/s (1e9 FLOP/s) of numpy ``a @ b`` (n x n, 2*n^3 FLOPs), per size and overall.
+def _matmul_rates(sizes, repeats: int) -> dict[str, dict]:
+    """Achieved float32 GFLOP/s of numpy ``a @ b`` (n x n, 2*n^3 FLOPs) per size: `summarize` dicts.
 
-    Best of `repeats` rather than the median, because a peak is what the hardware can do when nothing
-    interferes; one untimed product per size first, so thread start-up and page faults are not counted.
+    One untimed product per size first, so thread start-up and page faults are not counted.
     """
     rng = np.random.default_rng(0)
     per_size = {}
@@ -123,9 +132,74 @@ def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
             started = time.perf_counter()
             a @ b
             rates.append(2.0 * n**3 / (time.perf_counter() - started) / 1e9)
-        per_size[str(n)] = summarize(rates, "GFLOP/s")
-    peak = max(stat["max"] for stat in per_size.values())
-    return {"gflops": peak, "per_size": per_size, "repeats": repeats, "blas": blas_name(),
+        per_size[str(int(n))] = summarize(rates, "GFLOP/s")
+    return per_size
+
+
+def openblas_kernels() -> str | None:
+    """The kernel set numpy's OpenBLAS chose for this processor at run time (e.g. "Haswell", "SkylakeX"), or
+    None when numpy's BLAS is not an OpenBLAS that says."""
+    # numpy's wheels bundle their OpenBLAS in numpy.libs/, under a name of its own
+    for path in sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("*openblas*.so*")):
+        try:
+            blas = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            function = getattr(blas, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return None
+
+
+def blas_own_choice(environment: dict[str, str]) -> dict[str, str]:
+    """`environment` without ``OPENBLAS_CORETYPE``: for a child process whose OpenBLAS picks its kernels for
+    the processor it runs on."""
+    return {name: value for name, value in environment.items() if name != CORETYPE}
+
+
+def _rates_in_child(sizes, repeats: int) -> tuple[str | None, dict[str, dict]] | str:
+    """(the kernels chosen, `_matmul_rates`) in a child process with OpenBLAS's own choice of kernels (it
+    reads ``OPENBLAS_CORETYPE`` once, when it loads); the child's error in words when it fails."""
+    command = [sys.executable, "-m", "benchmarks.machine", json.dumps({"sizes": list(sizes), "repeats": repeats})]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=blas_own_choice(dict(os.environ)),
+                              timeout=600, cwd=Path(__file__).resolve().parent.parent)
+        if done.returncode != 0:
+            return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        kernels, rates = json.loads(done.stdout)
+        return kernels, rates
+    except (subprocess.TimeoutExpired, json.JSONDecodeError, ValueError) as error:
+        return str(error)
+
+
+def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
+    """Best achieved float32 GFLOP/s of numpy ``a @ b``, per size and overall: with the kernels numpy's BLAS
+    runs here and, where ``OPENBLAS_CORETYPE`` names them, also with those OpenBLAS picks itself.
+
+    Best of `repeats` rather than the median, because a peak is what the hardware can do when nothing
+    interferes. Returns {"gflops": the peak, "per_size": the faster kernels' figures per size, "kernels":
+    {kernels: their best GFLOP/s, or why they could not be measured}, "blas", "method", "repeats"}.
+    """
+    here = openblas_kernels() or "numpy's BLAS"
+    if CORETYPE in os.environ:
+        here += f" ({CORETYPE}={os.environ[CORETYPE]} in the environment)"
+    measured = {here: _matmul_rates(sizes, repeats)}
+    if CORETYPE in os.environ:
+        child = _rates_in_child(sizes, repeats)
+        if isinstance(child, tuple):
+            measured[f"{child[0] or 'its BLAS'} (OpenBLAS's own choice)"] = child[1]
+        else:
+            measured["OpenBLAS's own choice"] = child
+    best = {name: max(stat["max"] for stat in rates.values()) for name, rates in measured.items()
+            if isinstance(rates, dict)}
+    fastest = max(best, key=best.get)
+    kernels = {name: round(best[name], 1) if name in best else f"not measured: {rates}"
+               for name, rates in measured.items()}
+    return {"gflops": best[fastest], "per_size": measured[fastest], "repeats": repeats, "kernels": kernels,
+            "blas": f"{blas_name()}, {fastest} kernels",
             "method": f"numpy float32 n x n matmul, n in {list(sizes)}, best of {repeats}, all cores"}
 
 
@@ -139,3 +213,8 @@ def best_peak(measurements: list[dict]) -> dict:
     best["measurements_gflops"] = [m["gflops"] for m in measurements]
     best["method"] += f"; measured {len(measurements)} time(s) in the run (start, end), highest kept"
     return best
+
+
+if __name__ == "__main__":  # the child of `_rates_in_child`: its kernels and matmul rates as JSON on stdout
+    settings = json.loads(sys.argv[1])
+    print(json.dumps([openblas_kernels(), _matmul_rates(settings["sizes"], settings["repeats"])]))

@@ -40,7 +40,8 @@ def measure(spec: dict) -> dict:
     _, test_accuracy = evaluate_split(session, model, Split(arrays["test_images"], arrays["test_labels"]))
     extra = {}
     if spec.get("profile_steps"):  # after the timed epochs, so tracing never touches the throughput figures
-        extra["profile"] = profile_step(session, model, config.batch_size, config.hidden_units, spec["profile_steps"])
+        extra["profile"] = profile_step(session, model, config.batch_size, config.hidden_units, spec["profile_steps"],
+                                        convolutional=config.architecture == "cnn")
     session.close()
     return throughput_result("ours", setup.seconds, warmup, timed, model.num_examples, test_accuracy, **extra)
 

@@ -41,8 +41,12 @@ def machine_lines(machine: dict, peak: dict | None) -> list[str]:
     ]
     if peak:
         sizes = ", ".join(f"{n}: {stat['max']:.1f}" for n, stat in peak["per_size"].items())
-        rows.append(["float32 matmul peak",
-                     f"{peak['gflops']:.1f} GFLOP/s ({peak['method']}; {peak['blas']}; best per size: {sizes})"])
+        kernels = peak.get("kernels", {})  # several where OPENBLAS_CORETYPE held numpy to other kernels
+        by_kernels = ("; by kernels: " + ", ".join(f"{name} {value} GFLOP/s" if isinstance(value, (int, float))
+                                                   else f"{name} {value}" for name, value in kernels.items())
+                      if len(kernels) > 1 else "")
+        rows.append(["float32 matmul peak", f"{peak['gflops']:.1f} GFLOP/s ({peak['method']}; {peak['blas']}; "
+                                            f"best per size: {sizes}{by_kernels})"])
     return table(["", ""], rows)
 
 

@@ -1,17 +1,18 @@
 """Where one training step's time goes: a per-op trace of our step, the matmul-only bound it implies, and
 the lines results.md shows for it.
 
-Measured inside the `ours_worker` worker (MLP workloads) after its timed epochs (`profile_step`):
+Measured inside the `ours_worker` worker after its timed epochs (`profile_step`):
 
 - `trace_steps` runs a few ordinary training steps with TensorFlow's full trace (RunMetadata step stats)
-  and adds up each op's own run time, grouped into matrix products (including the forward products that
-  oneDNN fuses with the bias add and ReLU), the optimizer update (ApplyAdam), the in-graph batch gather
-  and scaling, and everything else (ReLU gradients, bias gradients, the loss).
-- `numpy_matmul_ms` times the very same matrix shapes with numpy's BLAS, the best rate this machine
-  reaches for them, so "matrix products at numpy's rate" is a measured lower bound on a float32 step.
+  and adds up each op's own run time, grouped into matrix products and convolutions (including the
+  forward ones that oneDNN fuses with the bias add and ReLU, and the convolutions' two gradients), the
+  optimizer update (ApplyAdam), the in-graph batch gather and scaling, and everything else (pooling, ReLU
+  and bias gradients, the loss).
+- For an MLP, `numpy_matmul_ms` times the very same matrix shapes with numpy's BLAS, the best rate this
+  machine reaches for them, so "matrix products at numpy's rate" is a measured lower bound on a float32 step.
 
-`bounds` turns those into the ceiling on ours/Keras: even with every non-matmul op free, a step cannot
-be faster than its matrix products.
+`bounds` turns those into the ceiling on ours/Keras: even with every other op free, a step cannot be faster
+than its matrix products and convolutions.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from benchmarks.flops import training_matmul_shapes
 from benchmarks.markdown import table
 from digitnet._tf import tf1
 
-CATEGORIES = ("matrix products", "optimizer (ApplyAdam)", "batch gather and scaling", "other ops")
+CATEGORIES = ("matrix products and convolutions", "optimizer (ApplyAdam)", "batch gather and scaling", "other ops")
 
 
 def categorize(node_name: str, op_type: str) -> str:
     """The CATEGORIES entry of one traced op."""
-    if "MatMul" in op_type:
+    if "MatMul" in op_type or "Conv2D" in op_type:  # Conv2D, its fused forms and Conv2DBackprop{Input,Filter}
         return CATEGORIES[0]
     if "Adam" in op_type:
         return CATEGORIES[1]
@@ -86,11 +87,12 @@ def trace_steps(session, model, batch_size: int, rows: int, steps: int = 20, ski
         totals.append(sum(step_category.values()))
     top = sorted(((name, op_type, statistics.median(values)) for (name, op_type), values in per_op.items()),
                  key=lambda item: -item[2])[:10]
-    # What Grappler made of the matrix products: "_MklNativeFusedMatMul" is a product fused with its bias
-    # add (and ReLU); a plain "_MklMatMul" runs alone (the backward products, which have nothing to fuse).
+    # What Grappler made of the matrix products and convolutions: "_MklNativeFusedMatMul" (or FusedConv2D) is
+    # one fused with its bias add (and ReLU); a plain "_MklMatMul" runs alone (the backward products, which
+    # have nothing to fuse).
     matmul_kinds = defaultdict(int)
     for _, op_type in per_op:
-        if "MatMul" in op_type:
+        if categorize("", op_type) == CATEGORIES[0]:
             matmul_kinds[op_type] += 1
     return {
         "traced_steps": steps,
@@ -119,17 +121,19 @@ def numpy_matmul_ms(shapes, repeats: int = 30, rounds: int = 5) -> float:
 
 
 def bounds(step_ms: float, profile: dict, other_examples_per_second: float | None, batch_size: int) -> dict:
-    """The ceilings on ours/other that the matrix products alone impose.
+    """The ceilings on ours/other that the matrix products (and convolutions) alone impose.
 
     Args:
         step_ms: our measured (untraced) wall time per training step.
-        profile: from `profile_step` (the traced ms per step, and "numpy_matmul_ms" for the same products).
+        profile: from `profile_step` (the traced ms per step, and for an MLP "numpy_matmul_ms" for the same
+            products).
         other_examples_per_second: the other framework's median throughput (Keras), or None.
 
     Returns:
         {"step_ms", "other_step_ms", "ceiling_traced_matmuls", "ceiling_numpy_matmuls"}: our and the
         other framework's time per step, and ours/other if our step took only its traced matrix products,
-        or only the same products at numpy's rate (None where the other framework was not measured).
+        or only the same products at numpy's rate (None where the other framework was not measured, or for a
+        CNN, the numpy one).
     """
     other_ms = batch_size / other_examples_per_second * 1000 if other_examples_per_second else None
 
@@ -138,12 +142,15 @@ def bounds(step_ms: float, profile: dict, other_examples_per_second: float | Non
 
     return {"step_ms": step_ms, "other_step_ms": other_ms,
             "ceiling_traced_matmuls": ceiling(profile["ms_per_step"][CATEGORIES[0]]),
-            "ceiling_numpy_matmuls": ceiling(profile["numpy_matmul_ms"])}
+            "ceiling_numpy_matmuls": ceiling(profile.get("numpy_matmul_ms"))}
 
 
-def profile_step(session, model, batch_size: int, hidden_units, steps: int) -> dict:
-    """`trace_steps` on an open training session, plus the same matrix products timed with numpy (ms per step)."""
+def profile_step(session, model, batch_size: int, hidden_units, steps: int, convolutional: bool = False) -> dict:
+    """`trace_steps` on an open training session, plus, for an MLP, the same matrix products timed with numpy
+    (ms per step; None for a CNN, whose convolutions numpy does not do)."""
     profile = trace_steps(session, model, batch_size, model.num_examples, steps=steps, skip=min(5, steps))
+    if convolutional:
+        return {**profile, "numpy_matmul_ms": None, "matmul_shapes": []}
     shapes = training_matmul_shapes(hidden_units, batch_size)
     return {**profile, "numpy_matmul_ms": numpy_matmul_ms(shapes), "matmul_shapes": [list(s) for s in shapes]}
 
@@ -165,18 +172,20 @@ def profile_markdown(profile: dict, batch_size: int) -> list[str]:
     kinds = profile.get("matmul_op_types")
     if kinds:
         fused = sum(count for op_type, count in kinds.items() if "Fused" in op_type)
-        lines.append(f"- Matrix-product ops in the optimised graph: "
+        lines.append(f"- Matrix-product and convolution ops in the optimised graph: "
                      f"{', '.join(f'{count} {op_type}' for op_type, count in kinds.items())}; {fused} of them carry "
                      "their layer's bias add (and ReLU) fused in, so no separate BiasAdd or Relu runs forward.")
     if limits.get("other_step_ms"):
         lines.append(f"- Untraced wall time per step: {limits['step_ms']:.2f} ms ours, "
                      f"{limits['other_step_ms']:.2f} ms Keras.")
-    lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
-                 f"machine reaches for these shapes): {profile['numpy_matmul_ms']:.2f} ms per step.")
+    if profile.get("numpy_matmul_ms") is not None:
+        lines.append(f"- The same {len(profile['matmul_shapes'])} matrix products with numpy's BLAS (best rate this "
+                     f"machine reaches for these shapes): {profile['numpy_matmul_ms']:.2f} ms per step.")
     if limits.get("ceiling_traced_matmuls"):
+        numpy_rate = (f", {limits['ceiling_numpy_matmuls']:.2f}x if the products also ran at numpy's rate"
+                      if limits.get("ceiling_numpy_matmuls") else "")
         lines.append(
             f"- Ceiling on ours/Keras at this batch size: {limits['ceiling_traced_matmuls']:.2f}x if every op "
-            f"but the matrix products took no time, {limits['ceiling_numpy_matmuls']:.2f}x if the products also "
-            "ran at numpy's rate. A float32 step cannot be faster than its matrix products, so the matrix "
-            "products, not feeding or Python, are what stand between this path and a larger ratio.")
+            f"but the matrix products and convolutions took no time{numpy_rate}. A float32 step cannot be faster "
+            "than those, so they, not feeding or Python, bound the ratio from above.")
     return lines

@@ -47,8 +47,7 @@ def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
     """Interleave ours, Keras, PyTorch for ctx.plan.repeats rounds; framework -> one result per round.
 
     Once the PyTorch worker reports that torch cannot be imported, it is not started again.
-    For an MLP, our last repetition also traces a few steps afterwards (`benchmarks.step_profile`, which
-    counts matrix products only).
+    Our last repetition also traces a few steps afterwards (`benchmarks.step_profile`).
     """
     runs: dict[str, list[dict]] = {name: [] for name in FRAMEWORKS}
     for repetition in range(ctx.plan.repeats):
@@ -56,7 +55,7 @@ def run_repetitions(ctx: Context, spec: dict) -> dict[str, list[dict]]:
             if runs[name] and ("skipped" in runs[name][0] or "error" in runs[name][-1]):
                 continue
             log(f"training throughput: {name}, repetition {repetition + 1}/{ctx.plan.repeats}")
-            last_of_ours = name == "ours" and repetition == ctx.plan.repeats - 1 and not spec["network"]["conv_filters"]
+            last_of_ours = name == "ours" and repetition == ctx.plan.repeats - 1
             profile_steps = (2 if ctx.tiny else PROFILE_STEPS) if last_of_ours else 0
             result = run_worker(module, {**spec, "seed": BASE_SEED + repetition, "profile_steps": profile_steps})
             if "error" in result:

@@ -21,13 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import PROJECT_ROOT
+from benchmarks.machine import blas_own_choice
 
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 
 
 def child_env() -> dict:
-    """Environment for child processes: the checkout importable, TensorFlow's start-up chatter off, oneDNN on."""
-    env = dict(os.environ)
+    """Environment for child processes: the checkout importable, TensorFlow's start-up chatter off, oneDNN on,
+    and numpy's OpenBLAS on the kernels it picks for this processor (`benchmarks.machine.blas_own_choice`)."""
+    env = blas_own_choice(dict(os.environ))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("KERAS_BACKEND", "tensorflow")

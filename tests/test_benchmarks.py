@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS.parent))
 
-from benchmarks import model_table, real_digits, report, run, torch_worker, user_images  # noqa: E402
+from benchmarks import machine, model_table, real_digits, report, run, torch_worker, user_images  # noqa: E402
 from benchmarks.context import Plan  # noqa: E402
 from benchmarks.flops import forward_flops, layer_shapes, training_flops, training_matmul_shapes  # noqa: E402
 from benchmarks.image_set import ensure_images  # noqa: E402
@@ -127,10 +128,28 @@ def test_step_profile_shapes_and_categories():
     assert shapes[:3] == [(64, 784, 512), (784, 64, 512), (64, 512, 256)]
     assert len(shapes) == 8
     assert sum(2 * m * k * n for m, k, n in shapes) == 64 * training_flops((512, 256))
-    assert categorize("hidden1/Relu", "_MklNativeFusedMatMul") == "matrix products"
+    assert categorize("hidden1/Relu", "_MklNativeFusedMatMul") == "matrix products and convolutions"
+    assert categorize("conv1/Relu", "_MklNativeFusedConv2D") == "matrix products and convolutions"
+    backprop = "_MklNativeConv2DBackpropFilter"
+    assert categorize("training/gradients/conv2/Conv2D_grad/Conv2DBackpropFilter", backprop).startswith("matrix")
+    assert categorize("conv1/MaxPool2d", "_MklNativeMaxPool") == "other ops"
     assert categorize("training/Adam/update_hidden1/weights/ResourceApplyAdam", "ResourceApplyAdam").startswith("optim")
     assert categorize("training_data/Gather", "ResourceGather") == "batch gather and scaling"
     assert categorize("loss/cross_entropy", "Mean") == "other ops"
+
+
+def test_the_matmul_peak_is_also_measured_with_openblas_own_kernels_where_the_environment_names_others(monkeypatch):
+    # OPENBLAS_CORETYPE is read when OpenBLAS loads, so this process keeps its kernels; the child is told none
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert "OPENBLAS_CORETYPE" not in machine.blas_own_choice(dict(os.environ))
+    peak = machine.matmul_peak(sizes=(64, 128), repeats=1)
+    here, own = peak["kernels"]
+    assert "OPENBLAS_CORETYPE=Haswell in the environment" in here and "own choice" in own, peak["kernels"]
+    measured = [value for value in peak["kernels"].values() if isinstance(value, float)]
+    assert len(measured) == 2, peak["kernels"]  # both measured: the child ran
+    assert peak["gflops"] == pytest.approx(max(measured), abs=0.1)
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert len(machine.matmul_peak(sizes=(64,), repeats=1)["kernels"]) == 1  # nothing names other kernels
 
 
 def test_summaries_and_floors():
@@ -213,10 +232,16 @@ def test_tiny_run_measures_every_section(tiny_results):
         torch_row = training["torch"]
         assert torch_row["repetitions"] == 1 or "not importable" in torch_row["note"]
         assert measured["ours_gflops"]["median"] > 0
-    assert cnn["flops_per_example"] == training_flops((128,), (16, 32)) and cnn["profile"] is None
+    assert cnn["flops_per_example"] == training_flops((128,), (16, 32))
     assert sections["training"]["matmul_peak_gflops"] == results["matmul_peak"]["gflops"]  # the final peak
+    # the CNN's step is traced too: its convolutions count with the matrix products, and numpy has no rate for them
+    cnn_profile = cnn["profile"]
+    assert cnn_profile["ms_per_step"]["matrix products and convolutions"] > 0 and cnn_profile["numpy_matmul_ms"] is None
+    cnn_bounds = cnn_profile["bounds"]
+    assert cnn_bounds["ceiling_traced_matmuls"] > 0 and cnn_bounds["ceiling_numpy_matmuls"] is None
+    assert any("Conv2D" in kind for kind in cnn_profile["matmul_op_types"]), cnn_profile["matmul_op_types"]
     profile = workload["profile"]
-    assert profile["ms_per_step"]["matrix products"] > 0 and profile["numpy_matmul_ms"] > 0
+    assert profile["ms_per_step"]["matrix products and convolutions"] > 0 and profile["numpy_matmul_ms"] > 0
     assert profile["bounds"]["ceiling_traced_matmuls"] > 0
     # every forward product of the 2-hidden-layer MLP fused with its bias add: 3 fused ops
     assert sum(n for kind, n in profile["matmul_op_types"].items() if "Fused" in kind) == 3, profile["matmul_op_types"]
