@@ -6,7 +6,8 @@ the import graph has no cycles):
     stats            repetitions summarised (median, min-max, n), ratios, timers, floors judged
     markdown         the one markdown-table helper, number formats, the floors table
     flops            FLOP counts of the networks, matrix-product shapes of the MLP (the formula is there)
-    machine          what the machine is, and its measured float32 matrix-multiply peak
+    machine          what the machine is, and its measured float32 matrix-multiply peak (with the BLAS
+                     kernels its environment allows, and those OpenBLAS picks itself)
     workers          child processes: their environment, the training workload, the worker protocol
     step_profile     where one training step's time goes (a per-op trace) and the ceiling it implies
     ours_worker      worker: our TF1 graph trained with run_epoch

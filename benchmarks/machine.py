@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import PROJECT_ROOT
 from benchmarks.stats import summarize
 
 CORETYPE = "OPENBLAS_CORETYPE"  # the variable that tells OpenBLAS which kernels to use, whatever the processor
@@ -132,7 +133,7 @@ def _matmul_rates(sizes, repeats: int) -> dict[str, dict]:
             started = time.perf_counter()
             a @ b
             rates.append(2.0 * n**3 / (time.perf_counter() - started) / 1e9)
-        per_size[str(int(n))] = summarize(rates, "GFLOP/s")
+        per_size[str(n)] = summarize(rates, "GFLOP/s")
     return per_size
 
 
@@ -166,7 +167,7 @@ def _rates_in_child(sizes, repeats: int) -> tuple[str | None, dict[str, dict]] |
     command = [sys.executable, "-m", "benchmarks.machine", json.dumps({"sizes": list(sizes), "repeats": repeats})]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=blas_own_choice(dict(os.environ)),
-                              timeout=600, cwd=Path(__file__).resolve().parent.parent)
+                              timeout=600, cwd=PROJECT_ROOT)
         if done.returncode != 0:
             return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         kernels, rates = json.loads(done.stdout)
