@@ -5,10 +5,10 @@ The peak is what numpy's BLAS achieves on large float32 matrix products with all
 ceiling for dense float32 work on this machine, against which the training and inference GFLOP/s of
 our graph are judged (not the CPU's theoretical peak, which no real kernel reaches). OpenBLAS picks its
 kernels for the processor it runs on unless ``OPENBLAS_CORETYPE`` names others: an environment that sets
-``OPENBLAS_CORETYPE=Haswell`` holds numpy to AVX2 kernels, which on a Zen 5 with AVX-512 reach half the
-rate of the AVX-512 ones OpenBLAS picks itself there (TensorFlow's oneDNN is not held back by it). So where
-the variable is set, the peak is also measured in a child process without it, and the higher rate counts;
-the benchmark's worker processes get OpenBLAS's own choice too (`blas_own_choice`).
+``OPENBLAS_CORETYPE=Haswell`` holds numpy to AVX2 kernels even where the processor has AVX-512, which
+TensorFlow's oneDNN uses regardless (results.md's machine table gives both rates). So where the variable is
+set, the peak is also measured in a child process without it, and the higher rate counts; the benchmark's
+worker processes get OpenBLAS's own choice too (`blas_own_choice`).
 """
 
 from __future__ import annotations
