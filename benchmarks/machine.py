@@ -185,10 +185,10 @@ def matmul_peak(sizes=(2048, 4096), repeats: int = 5) -> dict:
     {kernels: their best GFLOP/s, or why they could not be measured}, "blas", "method", "repeats"}.
     """
     here = openblas_kernels() or "numpy's BLAS"
-    if CORETYPE in os.environ:
-        here += f" ({CORETYPE}={os.environ[CORETYPE]} in the environment)"
-    measured = {here: _matmul_rates(sizes, repeats)}
-    if CORETYPE in os.environ:
+    if CORETYPE not in os.environ:
+        measured = {here: _matmul_rates(sizes, repeats)}
+    else:
+        measured = {f"{here} ({CORETYPE}={os.environ[CORETYPE]} in the environment)": _matmul_rates(sizes, repeats)}
         child = _rates_in_child(sizes, repeats)
         if isinstance(child, tuple):
             measured[f"{child[0] or 'its BLAS'} (OpenBLAS's own choice)"] = child[1]
