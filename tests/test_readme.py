@@ -13,7 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from notebook_outputs import check_training_notebook
 from synthetic import write_mnist_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,8 @@ def test_the_readme_shows_the_commands_this_test_knows():
     commands = readme_commands()
     assert "make run" in commands and "make tensorboard" in commands and "make lab" in commands
     assert any("HIDDEN_UNITS \"[1024, 512]\"" in command for command in commands)
+    # the suite's only run of the training notebook with an MLP (test_notebooks runs the CNN)
+    assert any(executed_training_notebook(command) and "ARCHITECTURE mlp" in command for command in commands)
     cnn = [command for command in commands if "ARCHITECTURE cnn" in command]
     assert cnn and all("HIDDEN_UNITS '[256]'" in command for command in cnn)  # the documented cnn model
     assert all(not command.startswith("python") for command in commands)  # the venv's python, as written
@@ -109,6 +113,14 @@ def tiny(command: str) -> str:
     if "-m digitnet train" in command:
         return f"{command} {TINY_TRAIN}"
     return command
+
+
+def executed_training_notebook(command: str) -> str | None:
+    """Where the command leaves the training notebook it executed (relative to the project), if it runs one."""
+    if command.startswith("make run"):
+        return "build/notebooks/train_neural_network.ipynb"
+    found = re.search(r"papermill train_neural_network\.ipynb (\S+)", command)
+    return found and found.group(1)
 
 
 def run_shell(command: str, cwd: Path, env: dict, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -156,6 +168,8 @@ def test_readme_command_works_as_written(command, project):
     if command.startswith("make run"):
         assert "exported to" in result.stdout  # the notebooks' printed lines reach the terminal as they run
         assert (project / "build" / "notebooks" / "load_saved_model.html").exists()
+    if executed := executed_training_notebook(command):  # what the user opens afterwards: text and figures
+        check_training_notebook(nbformat.read(project / executed, as_version=4), "SavedModel/")
 
 
 @pytest.mark.parametrize("index", range(len(readme_python_blocks())))
