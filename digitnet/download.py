@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow
+import pyarrow.csv
 
 from digitnet import data as mnist_data
 from digitnet.errors import DigitnetError
@@ -133,8 +134,14 @@ def load_restricted(gzip_bytes: bytes, label: str = "mnist.pkl.gz"):
 
 
 def pixels_to_uint8(pixels: np.ndarray, label: str) -> np.ndarray:
-    """float32 [n, 784] holding ``byte / 256`` -> the original uint8 bytes, checked to be exact."""
-    scaled = np.asarray(pixels, dtype=np.float64) * 256.0
+    """float [n, 784] holding ``byte / 256`` -> the original uint8 bytes, checked to be exact.
+
+    float32 (the pickle's own type) stays float32: times 256, a power of two, is exact in it, and working in
+    float64 instead took 2 s longer for the 70,000 images (the page faults of two 440 MB copies)."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.float32:
+        pixels = pixels.astype(np.float64)
+    scaled = pixels * pixels.dtype.type(256.0)
     restored = np.rint(scaled)
     if not np.array_equal(restored, scaled) or restored.min() < 0 or restored.max() > 255:
         raise DigitnetError(f"{label}: pixels are not byte/256 values; refusing to guess the scaling")
@@ -178,17 +185,21 @@ def verify_arrays(arrays: dict[str, np.ndarray], label: str) -> None:
 
 
 def write_csv_atomically(array: np.ndarray, destination: Path) -> None:
-    """Write integers as a headerless CSV via a temporary sibling file, renamed into place when complete.
+    """Write integers ([rows] or [rows, columns]) as a headerless CSV via a temporary sibling file, renamed
+    into place when complete.
+
+    pyarrow's writer: the 110 MB training file in 1.8 s, where pandas' `to_csv` took 5.7 s for the same bytes.
 
     Raises:
         DigitnetError: the folder cannot be created or written (read-only, full disk, a file in the way).
     """
-    frame = pd.DataFrame(array.reshape(len(array), -1))
+    table = array.reshape(len(array), -1)
+    table = pyarrow.table({str(column): table[:, column] for column in range(table.shape[1])})
+    options = pyarrow.csv.WriteOptions(include_header=False, quoting_style="none")
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(destination.parent)  # what an interrupted earlier run left (.part-* files)
-        atomic_write(destination, lambda stream: frame.to_csv(stream, header=False, index=False,
-                                                              lineterminator="\n"))
+        atomic_write(destination, lambda stream: pyarrow.csv.write_csv(table, stream, options))
     except OSError as error:
         raise DigitnetError(f"{destination}: cannot write the file ({error.strerror or error})") from None
 

@@ -101,6 +101,10 @@ def test_pixels_restore_exact_bytes_and_refuse_other_scaling():
     np.testing.assert_array_equal(download.pixels_to_uint8(original / np.float32(256), "x"), original)
     with pytest.raises(DigitnetError, match="byte/256"):
         download.pixels_to_uint8(original / np.float32(255), "x")
+    # float64 is checked in float64: a value float32 would round onto byte/256 is still refused
+    np.testing.assert_array_equal(download.pixels_to_uint8(original / 256.0, "x"), original)
+    with pytest.raises(DigitnetError, match="byte/256"):
+        download.pixels_to_uint8(original / 256.0 + 1e-12, "x")
 
 
 def test_label_counts_are_checked(small_pins, monkeypatch):
@@ -154,14 +158,23 @@ def test_pip_failure_is_reported_in_one_line(tmp_path, monkeypatch):
 def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
     destination = tmp_path / "digit_xtest.csv"
 
-    def explode(self, stream, **kwargs):
+    def explode(table, stream, *args, **kwargs):
         stream.write(b"0,0,")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(download.pd.DataFrame, "to_csv", explode)
+    monkeypatch.setattr(download.pyarrow.csv, "write_csv", explode)
     with pytest.raises(KeyboardInterrupt):
         download.write_csv_atomically(np.zeros((2, 784), np.uint8), destination)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_csvs_are_written_in_the_seed_format(tmp_path):
+    """Headerless, comma-separated, one row a line ending in a newline: the bytes MNIST's CSVs have."""
+    images = np.array([[0, 255, 7], [18, 0, 100]], np.uint8)
+    download.write_csv_atomically(images, tmp_path / "x.csv")
+    download.write_csv_atomically(np.array([5, 0, 4], np.int64), tmp_path / "y.csv")
+    assert (tmp_path / "x.csv").read_bytes() == b"0,255,7\n18,0,100\n"
+    assert (tmp_path / "y.csv").read_bytes() == b"5\n0\n4\n"
 
 
 def test_gzip_garbage_is_refused():
