@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_outputs import check_training_notebook
+from notebook_outputs import check_load_notebook, check_training_notebook
 from synthetic import write_mnist_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,8 @@ def test_the_readme_shows_the_commands_this_test_knows():
     # the suite's only run of the training notebook with an MLP (test_notebooks runs the CNN)
     assert any(executed_training_notebook(command) and "ARCHITECTURE mlp" in command for command in commands)
     cnn = [command for command in commands if "ARCHITECTURE cnn" in command]
+    # the suite's only run of the load notebook on the sample images (after make run's training)
+    assert any(command.startswith("make run TRAIN_PARAMS=") for command in commands)
     assert cnn and all("HIDDEN_UNITS '[256]'" in command for command in cnn)  # the documented cnn model
     assert all(not command.startswith("python") for command in commands)  # the venv's python, as written
     assert len(commands) == 14, commands  # a new command in README: make sure this test runs it (or says why not)
@@ -168,6 +170,9 @@ def test_readme_command_works_as_written(command, project):
     if command.startswith("make run"):
         assert "exported to" in result.stdout  # the notebooks' printed lines reach the terminal as they run
         assert (project / "build" / "notebooks" / "load_saved_model.html").exists()
+        # the suite's run of the load notebook on the sample images, with the model this command trained
+        executed_load = nbformat.read(project / "build" / "notebooks" / "load_saved_model.ipynb", as_version=4)
+        check_load_notebook(executed_load, project / "MNIST" / "samples")
     if executed := executed_training_notebook(command):  # what the user opens afterwards: text and figures
         check_training_notebook(nbformat.read(project / executed, as_version=4), "SavedModel/")
 
