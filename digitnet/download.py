@@ -193,8 +193,8 @@ def write_csv_atomically(array: np.ndarray, destination: Path) -> None:
     Raises:
         DigitnetError: the folder cannot be created or written (read-only, full disk, a file in the way).
     """
-    table = array.reshape(len(array), -1)
-    table = pyarrow.table({str(column): table[:, column] for column in range(table.shape[1])})
+    rows = array.reshape(len(array), -1)
+    table = pyarrow.table({str(column): rows[:, column] for column in range(rows.shape[1])})
     options = pyarrow.csv.WriteOptions(include_header=False, quoting_style="none")
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)

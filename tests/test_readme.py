@@ -25,6 +25,8 @@ VENV = ROOT / ".venv"
 # Commands run as shown, with these added to make them tiny. Papermill and argparse take the last value given.
 TINY_NOTEBOOK = "-p VALIDATION_SIZE 100 -p EPOCHS 1 -p NEGATIVES 0 -p LINE_READER_STEPS 3"
 TINY_TRAIN = "--validation-size 100 --epochs 1 --negatives 0 --line-reader-steps 3"
+# Where `make run` leaves the executed notebooks (the Makefile's BUILD).
+MAKE_RUN_NOTEBOOKS = "build/notebooks"
 # Commands not run here, and why.
 NOT_RUN = {
     "make run": "the same target runs below with README's cnn TRAIN_PARAMS (on tiny data): one run fits, two do not",
@@ -71,9 +73,9 @@ def test_the_readme_shows_the_commands_this_test_knows():
     assert any("HIDDEN_UNITS \"[1024, 512]\"" in command for command in commands)
     # the suite's only run of the training notebook with an MLP (test_notebooks runs the CNN)
     assert any(executed_training_notebook(command) and "ARCHITECTURE mlp" in command for command in commands)
-    cnn = [command for command in commands if "ARCHITECTURE cnn" in command]
     # the suite's only run of the load notebook on the sample images (after make run's training)
     assert any(command.startswith("make run TRAIN_PARAMS=") for command in commands)
+    cnn = [command for command in commands if "ARCHITECTURE cnn" in command]
     assert cnn and all("HIDDEN_UNITS '[256]'" in command for command in cnn)  # the documented cnn model
     assert all(not command.startswith("python") for command in commands)  # the venv's python, as written
     assert len(commands) == 14, commands  # a new command in README: make sure this test runs it (or says why not)
@@ -120,7 +122,7 @@ def tiny(command: str) -> str:
 def executed_training_notebook(command: str) -> str | None:
     """Where the command leaves the training notebook it executed (relative to the project), if it runs one."""
     if command.startswith("make run"):
-        return "build/notebooks/train_neural_network.ipynb"
+        return f"{MAKE_RUN_NOTEBOOKS}/train_neural_network.ipynb"
     found = re.search(r"papermill train_neural_network\.ipynb (\S+)", command)
     return found and found.group(1)
 
@@ -169,9 +171,9 @@ def test_readme_command_works_as_written(command, project):
     assert result.returncode == 0, f"{line}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     if command.startswith("make run"):
         assert "exported to" in result.stdout  # the notebooks' printed lines reach the terminal as they run
-        assert (project / "build" / "notebooks" / "load_saved_model.html").exists()
+        assert (project / MAKE_RUN_NOTEBOOKS / "load_saved_model.html").exists()
         # the suite's run of the load notebook on the sample images, with the model this command trained
-        executed_load = nbformat.read(project / "build" / "notebooks" / "load_saved_model.ipynb", as_version=4)
+        executed_load = nbformat.read(project / MAKE_RUN_NOTEBOOKS / "load_saved_model.ipynb", as_version=4)
         check_load_notebook(executed_load, project / "MNIST" / "samples")
     if executed := executed_training_notebook(command):  # what the user opens afterwards: text and figures
         check_training_notebook(nbformat.read(project / executed, as_version=4), "SavedModel/")
