@@ -23,7 +23,7 @@ from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, displa
 from digitnet.images.ink import crop_box
 from digitnet.images.loops import frame_of, marks_in_one_loop
 from digitnet.images.segment import Glyph, find_glyphs
-from digitnet.images.signs import named, signs_in_number
+from digitnet.images.signs import bracket_ends, named, signs_in_number
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain, opposite_ones
 
@@ -284,6 +284,10 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
     elif strays:
         reading.refusal = (f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
                            + _touching_hint(strays, "one is"))
+    elif len(glyphs) >= 2 and (brackets := bracket_ends([g.mask for g in glyphs], [g.box for g in glyphs])):
+        reading.refusal = "does not look like a number: " + (
+            "its first and last marks look like brackets" if len(brackets) == 2
+            else f"its {'first' if brackets == [0] else 'last'} mark looks like a bracket")
     else:
         reading.digits = reading.candidates
         signs = [(_centre(found.file_box(glyph.box)), glyph.separator) for glyph in marks if glyph.separator]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser.digits import layout_strokes, line, place
+from browser.digits import arc, layout_strokes, line, place
 
 from digitnet.reading import read_image
 from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_to_result
@@ -121,6 +121,22 @@ def test_a_plus_a_percent_sign_and_a_second_line_drawn():
     # "55" above "55", the rows so close that the pen's width leaves a gap of 9 px (0.08 of a row) between them
     canvas.draw([placed(80, 20), placed(150, 20), placed(80, 148), placed(150, 148)])
     assert canvas.result["answer"].startswith("more than one line of writing")
+
+
+def test_brackets_drawn_round_a_number_are_no_digits_but_a_tall_straight_one_is():
+    """"(5)" drawn: curved strokes taller than the 5, reaching past it above and below, bowing away from it, are
+    brackets, not 1s (a network reads a bracket alone as a sure 1); a straight stroke as tall is a digit."""
+    opening, closing = arc(80, 140, 35, 70, 120, 240), arc(210, 140, 35, 70, -60, 60)
+    five = place(5, 95, 90, 100)
+    canvas = DigitCanvas(FixedClassifier(5))  # the stand-in reads every glyph as a sure 5, a bracket too
+    canvas.draw([opening, *five, closing])
+    assert canvas.result["answer"] == "does not look like a number: its first and last marks look like brackets"
+    canvas.draw([*five, closing])
+    assert canvas.result["answer"] == "does not look like a number: its last mark looks like a bracket"
+    canvas.draw([*five, line((190, 70), (190, 210))])  # as tall, as far past the 5, but straight
+    assert canvas.result["answer"] == "55"
+    canvas.draw([*five, arc(210, 140, 35, 55, -60, 60)])  # bowed, but no taller than the 5: a narrow digit
+    assert canvas.result["answer"] == "55"
 
 
 def test_an_empty_canvas_has_no_answer_and_clear_empties_it():
