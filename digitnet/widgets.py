@@ -7,7 +7,7 @@
 The front end (``widget.js`` and ``widget.css`` beside this file, loaded from the package through anywidget,
 nothing from the network) draws round strokes with mouse, pen or finger. On each pen-up it sends the strokes
 as coordinates, not pixels: image transfers such as ``sync_image_data`` hang some front ends, and a few
-hundred numbers are far smaller than a PNG. Python rasterises them with Pillow (`rasterise_strokes`) and
+hundred numbers are far smaller than a PNG. Python rasterises them with Pillow (`reading_picture`) and
 reads the picture with `digitnet.reading.read_image`, exactly as ``predict`` reads a photo, then sends back
 the answer, the 28x28 the model saw for each digit found and the ten probabilities.
 
@@ -69,6 +69,20 @@ def rasterise_strokes(strokes: Iterable[Sequence[Sequence[float]]], size: int = 
         for x, y in points:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
     return image
+
+
+def reading_picture(strokes: Iterable[Sequence[Sequence[float]]], size: int = CANVAS_SIDE,
+                    pen_width: float = PEN_WIDTH) -> Image.Image:
+    """The picture a drawing is read from: `rasterise_strokes` with a pen's width of paper round the canvas,
+    grayscale ("L"), (size + 2 * ceil(pen_width)) pixels square.
+
+    In a photo, a mark lying along the image's border is a shadow or the desk and is left out
+    (`digitnet.images.segment`); nothing is cut off at the canvas's edge, so it is not the picture's: a 1
+    drawn against the canvas's left edge beside a 5 was left out, and the drawing read "5"."""
+    margin = math.ceil(pen_width)
+    picture = Image.new("L", (size + 2 * margin, size + 2 * margin), 255)
+    picture.paste(rasterise_strokes(strokes, size, pen_width), (margin, margin))
+    return picture
 
 
 def _png_data_url(picture: np.ndarray | Image.Image) -> str:
@@ -167,8 +181,7 @@ class DigitCanvas(anywidget.AnyWidget):
         strokes = [list(stroke) for stroke in strokes if len(stroke)]
         if not strokes:
             return None
-        picture = rasterise_strokes(strokes, self.size, self.pen_width)
-        return read_image(self._classifier, picture, name=CANVAS_NAME)
+        return read_image(self._classifier, reading_picture(strokes, self.size, self.pen_width), name=CANVAS_NAME)
 
     def draw(self, strokes: Iterable[Sequence[Sequence[float]]]) -> Reading | None:
         """Put strokes on the canvas from Python (as if drawn) and read them: handy in scripts and tests."""

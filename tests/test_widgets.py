@@ -10,7 +10,7 @@ import pytest
 from browser.digits import arc, layout_strokes, line, place
 
 from digitnet.reading import read_image
-from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_to_result
+from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_picture, reading_to_result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def test_a_stroke_becomes_the_answer_the_model_gives():
 
 def assert_read_as_predict_reads(classifier: FixedClassifier, strokes) -> None:
     reference = FixedClassifier(classifier.digit, classifier.not_digit)
-    expected = read_image(reference, rasterise_strokes(strokes), name="<canvas>")
+    expected = read_image(reference, reading_picture(strokes), name="<canvas>")
     assert len(classifier.seen) >= len(reference.seen) and expected.answer
     for seen, wanted in zip(classifier.seen[-len(reference.seen):], reference.seen, strict=True):
         np.testing.assert_array_equal(seen, wanted)
@@ -121,6 +121,20 @@ def test_a_plus_a_percent_sign_and_a_second_line_drawn():
     # "55" above "55", the rows so close that the pen's width leaves a gap of 9 px (0.08 of a row) between them
     canvas.draw([placed(80, 20), placed(150, 20), placed(80, 148), placed(150, 148)])
     assert canvas.result["answer"].startswith("more than one line of writing")
+
+
+def test_a_digit_drawn_against_the_canvas_edge_is_writing_not_a_shadow():
+    """In a photo a mark lying along the border is a shadow and left out; the canvas's edge cuts nothing off."""
+    canvas = DigitCanvas(FixedClassifier(5))
+    for left in (2, 200):
+        canvas.draw([line((left, 70), (left, 210)), *place(5, 60, 90, 110)] if left < 100 else
+                    [*place(5, 60, 90, 110), line((278, 70), (278, 210))])
+        assert canvas.result["answer"] == "55"
+    picture = reading_picture([[(0, 0), (CANVAS_SIDE, CANVAS_SIDE)]])
+    margin = (picture.size[0] - CANVAS_SIDE) // 2
+    assert margin >= PEN_WIDTH and picture.size == (CANVAS_SIDE + 2 * margin,) * 2
+    pixels = np.asarray(picture)
+    assert (pixels[:margin] == 255).all() and (pixels[:, -margin:] == 255).all() and pixels[margin + 1, margin + 1] == 0
 
 
 def test_brackets_drawn_round_a_number_are_no_digits_but_a_tall_straight_one_is():
