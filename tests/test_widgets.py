@@ -137,6 +137,17 @@ def test_a_digit_drawn_against_the_canvas_edge_is_writing_not_a_shadow():
     assert (pixels[:margin] == 255).all() and (pixels[:, -margin:] == 255).all() and pixels[margin + 1, margin + 1] == 0
 
 
+def test_a_digit_drawn_too_small_for_the_pen_is_refused_not_guessed():
+    """Drawn 30 px tall with the 16 px pen a 7 is a blob (the network read it as a sure 8): refused with advice,
+    whatever the network says; drawn larger it is read."""
+    canvas = DigitCanvas(FixedClassifier(7))
+    canvas.draw(place(7, 20, 20, 30))
+    assert canvas.result["answer"] == "the writing is too small for the width of its strokes: write it larger, " \
+        "or with a finer pen" and not canvas.result["ok"]
+    canvas.draw(place(7, 20, 20, 70))
+    assert canvas.result["answer"] == "7"
+
+
 def test_brackets_drawn_round_a_number_are_no_digits_but_a_tall_straight_one_is():
     """"(5)" drawn: curved strokes taller than the 5, reaching past it above and below, bowing away from it, are
     brackets, not 1s (a network reads a bracket alone as a sure 1); a straight stroke as tall is a digit."""
