@@ -331,8 +331,11 @@ def _others_width(glyph: Glyph, whole: DigitReading, widths: list[int], typical:
 
 def _not_a_digit(candidate: DigitReading) -> str:
     """Why one glyph is not read: it looks like something else, or like no digit in particular."""
-    if candidate.not_digit > NOT_DIGIT_LIMIT:
+    if candidate.not_digit >= 0.5:
         return f"does not look like a digit ({candidate.not_digit:.0%} sure it is something else)"
+    if candidate.not_digit > NOT_DIGIT_LIMIT:  # "22% sure it is something else" alone reads like a digit, 78% sure
+        return (f"does not look enough like a digit (at best {_a(candidate.digit)}, but {candidate.not_digit:.0%} sure "
+                "it is something else)")
     return f"does not look like a digit (at best {_a(candidate.digit)}, {candidate.confidence:.0%} sure)"
 
 

@@ -76,6 +76,9 @@ def test_not_a_digit_is_refused_with_a_reason():
 def test_an_unsure_digit_is_refused_too():
     result = reading.read_image(Answers(confidence=0.5), drawing([SEVEN]), name="scrawl.png")
     assert not result.ok and "at best a 7" in result.refusal
+    # a sure 7 that the model also finds 30% like something else: not "30% sure it is something else" alone
+    doubtful = reading.read_image(Answers(not_digit=0.3), drawing([SEVEN]), name="doubtful.png")
+    assert doubtful.refusal == "does not look enough like a digit (at best a 7, but 30% sure it is something else)"
 
 
 def test_a_blank_image_says_no_digit_found():
