@@ -76,9 +76,9 @@ def reading_picture(strokes: Iterable[Sequence[Sequence[float]]], size: int = CA
     """The picture a drawing is read from: `rasterise_strokes` with a pen's width of paper round the canvas,
     grayscale ("L"), (size + 2 * ceil(pen_width)) pixels square.
 
-    In a photo, a mark lying along the image's border is a shadow or the desk and is left out
-    (`digitnet.images.segment`); nothing is cut off at the canvas's edge, so it is not the picture's: a 1
-    drawn against the canvas's left edge beside a 5 was left out, and the drawing read "5"."""
+    The canvas's edge cuts nothing off, so it must not be the picture's: in a photo a mark lying along the
+    image's border is taken for a shadow or the desk and left out (`digitnet.images.segment`), and a 1 drawn
+    against the canvas's left edge beside a 5 was left out so, the drawing read as "5"."""
     margin = math.ceil(pen_width)
     picture = Image.new("L", (size + 2 * margin, size + 2 * margin), 255)
     picture.paste(rasterise_strokes(strokes, size, pen_width), (margin, margin))
