@@ -23,7 +23,7 @@ from digitnet.images import CANVAS_SIZE, DETAIL_SIDE, analyse, back_half, displa
 from digitnet.images.ink import crop_box
 from digitnet.images.loops import frame_of, marks_in_one_loop
 from digitnet.images.segment import Glyph, find_glyphs
-from digitnet.images.signs import bracket_ends, named, signs_in_number
+from digitnet.images.signs import bracket_ends, high_marks, named, signs_in_number
 from digitnet.runs import LONE_RUN_CONFIDENCE, NARROW_RUN_CONFIDENCE, NARROW_RUN_PIECE_FLOOR, read_run
 from digitnet.touching import best_chain, opposite_ones
 
@@ -294,6 +294,9 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
                            + _touching_hint(strays, "one is"))
     elif found.stroke >= BOLD_LIMIT * max(glyph.height for glyph in glyphs):  # digits, but can they be told?
         reading.refusal = "the writing is too small for the width of its strokes: write it larger, or with a finer pen"
+    elif len(glyphs) >= 2 and high_marks([g.box for g in glyphs]):
+        reading.refusal = ("does not look like a number: it has a small mark high up, as a degree sign, a quotation "
+                           "mark or an exponent has")
     elif len(glyphs) >= 2 and (brackets := bracket_ends([g.mask for g in glyphs], [g.box for g in glyphs])):
         reading.refusal = "does not look like a number: " + (
             "its first and last marks look like brackets" if len(brackets) == 2

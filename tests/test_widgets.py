@@ -148,6 +148,17 @@ def test_a_digit_drawn_too_small_for_the_pen_is_refused_not_guessed():
     assert canvas.result["answer"] == "7"
 
 
+def test_a_small_mark_high_on_the_line_is_no_digit_but_a_small_digit_on_it_is():
+    """"25°": the degree sign, a small circle up by the top of the digits, read as a 0 made the number "250"."""
+    canvas = DigitCanvas(FixedClassifier(5))  # the stand-in reads every glyph as a sure 5, the circle too
+    degree = arc(250, 100, 18, 18, 0, 360)
+    canvas.draw([*place(5, 30, 80, 120), *place(5, 125, 80, 120), degree])
+    assert canvas.result["answer"] == ("does not look like a number: it has a small mark high up, as a degree sign, "
+                                       "a quotation mark or an exponent has")
+    canvas.draw([*place(5, 30, 80, 120), *place(5, 125, 80, 120), *place(5, 228, 150, 50)])  # small, on the line
+    assert canvas.result["answer"] == "555"
+
+
 def test_brackets_drawn_round_a_number_are_no_digits_but_a_tall_straight_one_is():
     """"(5)" drawn: curved strokes taller than the 5, reaching past it above and below, bowing away from it, are
     brackets, not 1s (a network reads a bracket alone as a sure 1); a straight stroke as tall is a digit."""

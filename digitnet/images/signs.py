@@ -6,8 +6,9 @@ pixels), never by the classifier: a small round mark low on the line is a decima
 dots one above the other a colon (a time's "12:30"), a short flat mark halfway up a dash (or, before the
 digits, a minus), a small cross halfway up a plus ("+44"), a straight stroke leaning far more than the
 digits beside it a slash (a date's "3/4/26"), and two small marks at opposite corners of such a stroke a
-percent sign ("50%"). Brackets round a number are told too (`bracket_ends`), so that the number is refused
-rather than read with a bracket as a 1. Boxes are (top, bottom, left, right), bottom/right exclusive.
+percent sign ("50%"). Brackets round a number (`bracket_ends`) and small marks high on the line (`high_marks`:
+a degree sign, a quotation mark, an exponent) are told too, so that the number is refused rather than read with
+them as digits. Boxes are (top, bottom, left, right), bottom/right exclusive.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ LOOP_SIZE = 0.7
 # (four 1s, a 4, a 7): none bowed the bracket's way.
 BRACKET_HEIGHT = 1.15
 BRACKET_BOW = 0.07
+# A mark at most HIGH_MARK_HEIGHT as tall as the line's tallest mark, lying wholly in the upper half of it, is no
+# digit of the number but a degree sign, a quotation mark or an exponent: typed "25°" read "250" and "5'10"" read
+# "511011". Typed, those marks were 0.41 of the digits' height or less; in the numbers of two development draws of
+# the yardstick that were read no mark was so short and so high.
+HIGH_MARK_HEIGHT = 0.55
 SIGN_NAMES = {".": "a point", ",": "a comma", ":": "a colon", "-": "a dash", "/": "a slash", "+": "a plus sign",
               "%": "a percent sign"}  # what a refusal calls them
 
@@ -291,6 +297,13 @@ def _bow(crop: np.ndarray) -> float:
     span = float(rows[-1] - rows[0])
     curvature = np.polyfit((rows - rows.mean()) / span, centres, 2)[0]
     return float(curvature / 4 / span)
+
+
+def high_marks(boxes: list[Box]) -> list[int]:
+    """Which of a line's marks (their boxes) are small marks high on it, no digits (see HIGH_MARK_HEIGHT)."""
+    top, bottom = max(boxes, key=lambda box: box[1] - box[0])[:2]
+    return [i for i, box in enumerate(boxes)
+            if box[1] - box[0] <= HIGH_MARK_HEIGHT * (bottom - top) and box[1] <= (top + bottom) / 2]
 
 
 def signs_in_number(digit_centres: list[float], marks: list[tuple[float, str]]) -> dict[int, str]:
