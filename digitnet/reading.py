@@ -294,7 +294,7 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
     elif strays:
         reading.refusal = (f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
                            + _touching_hint(strays, "one is"))
-    elif found.factor * found.decode_scale == 1 and found.stroke >= BOLD_LIMIT * max(g.height for g in glyphs):
+    elif found.scale == 1 and found.stroke >= BOLD_LIMIT * max(glyph.height for glyph in glyphs):
         reading.refusal = "the writing is too small for the width of its strokes: write it larger, or with a finer pen"
     elif len(glyphs) >= 2 and high_marks([g.box for g in glyphs]):
         reading.refusal = ("does not look like a number: it has a small mark high up, as a degree sign, a quotation "

@@ -87,9 +87,14 @@ class Analysis:
         """The strokes' median width in working pixels."""
         return stroke_width(self.ink_pixels)
 
+    @property
+    def scale(self) -> float:
+        """The file's pixels per working pixel: 1 when the image is analysed at its own resolution."""
+        return self.factor * self.decode_scale
+
     def file_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """A (top, bottom, left, right) box on the working copy as (x0, y0, x1, y1) in the file's pixels."""
-        scale = self.factor * self.decode_scale
+        scale = self.scale
         top, bottom, left, right = box
         return round(left * scale), round(top * scale), round(right * scale), round(bottom * scale)
 

@@ -290,10 +290,11 @@ def bracket_ends(masks: list[np.ndarray], boxes: list[Box]) -> list[int]:
 def _bow(crop: np.ndarray) -> float:
     """How far a stroke's middle lies left of its ends (right: negative), in its heights: the middle row of a
     parabola fitted through its rows' ink centres (bool [h, w], cropped to the ink)."""
-    rows = np.flatnonzero(crop.any(axis=1))
+    counts = crop.sum(axis=1)
+    rows = np.flatnonzero(counts)
     if len(rows) < 5:
         return 0.0
-    centres = np.array([np.flatnonzero(crop[row]).mean() for row in rows])
+    centres = (crop[rows] @ np.arange(crop.shape[1])) / counts[rows]
     span = float(rows[-1] - rows[0])
     curvature = np.polyfit((rows - rows.mean()) / span, centres, 2)[0]
     return float(curvature / 4 / span)
