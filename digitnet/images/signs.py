@@ -3,12 +3,13 @@ percent sign.
 
 Each is told by its shape and its place on the line of writing (`line_top` to `line_bottom`, in working
 pixels), never by the classifier: a small round mark low on the line is a decimal point (or a comma), two
-dots one above the other a colon (a time's "12:30"), a short flat mark halfway up a dash (or, before the
-digits, a minus), a small cross halfway up a plus ("+44"), a straight stroke leaning far more than the
-digits beside it a slash (a date's "3/4/26"), and two small marks at opposite corners of such a stroke a
-percent sign ("50%"). Brackets round a number (`bracket_ends`) and small marks high on the line (`high_marks`:
-a degree sign, a quotation mark, an exponent) are told too, so that the number is refused rather than read with
-them as digits. Boxes are (top, bottom, left, right), bottom/right exclusive.
+dots one above the other a colon (a time's "12:30"), a short, flat, straight mark halfway up a dash (or,
+before the digits, a minus; a wavy one is a tilde, no sign), a small cross halfway up a plus ("+44"), a
+straight stroke leaning far more than the digits beside it a slash (a date's "3/4/26"; a typed one is thinner
+and may lean less), and two small marks at opposite corners of such a stroke a percent sign ("50%"). Brackets
+round a number (`bracket_ends`) and small marks high on the line (`high_marks`: a degree sign, a quotation mark,
+an exponent) are told too, so that the number is refused rather than read with them as digits. Boxes are (top,
+bottom, left, right), bottom/right exclusive.
 """
 
 from __future__ import annotations
@@ -31,17 +32,34 @@ DOT_FLATNESS = 1.5  # a small low mark at most this many times as wide as tall i
 # with its middle in the line's middle band: a 5's or a 7's lifted bar is at the top, a 1's cut-off base at the
 # bottom, and the bar of a 4 crosses its stem, so each of those still joins its digit.
 DASH_FLATNESS = 1.6
+# ... and straight: the ink centres of its columns stray from a straight line by less than this share of its
+# length. A typed tilde strays 0.05-0.17 ("~8" read "-8" in all seven fonts tried), typed dashes and minus signs
+# at most 0.04. A tilde is then writing, which no digit reads as.
+DASH_WAVE = 0.06
 # A slash leans at least this much (columns per row) both by itself and more than the number's other glyphs
 # do (their median), and is a straight stroke (its ink's long axis at least SLASH_STRAIGHTNESS times its short
 # one). On three development draws of the yardstick, no 1 in a number of 2-8 digits (471 of them) leaned more
 # than 0.30 beyond the other digits (99% within 0.21); a slash drawn at 25 degrees from upright leans 0.47.
 SLASH_LEAN = 0.4
 SLASH_STRAIGHTNESS = 4.0
+# A typed slash is steeper (0.27-0.43 a row in seven fonts, 0.27 or more beyond the digits beside it) but a
+# thin, straight line (its long axis 6-10 times its short one): "1/2" read "112" in all seven, "3/4/26" "314126"
+# in five. Of the 1,655 digits inside the numbers of two development draws of the yardstick (one mark each), none
+# is so straight and leans so far (the straightest leaning 0.25 beyond its neighbours: 3.8); of their 171 1s, none
+# that leaned 0.25 leaned more than 0.18 beyond their neighbours. A 7 drawn as one straight stroke with a stub of a
+# bar (leaning 0.38, straightness 7.9) is taken for a slash: its number was refused for another mark before too.
+TYPED_SLASH_LEAN = 0.25
+TYPED_SLASH_STRAIGHTNESS = 5.0
 # A plus is a cross no taller or wider than this share of the line, with nearly all of its ink (PLUS_INK) on
 # one row and one column of strokes that cross in its middle half: a 4, a crossed 7 or a letter t has ink off
 # those strokes or crosses off centre.
 PLUS_SIZE = 0.95
 PLUS_INK = 0.9
+# A cross's two strokes fill at most this share of its box (strokes a third of its side wide: 0.56); a dot fills
+# more, and was read as a plus when it stood alone halfway up (a colon whose lower dot joined the digit before:
+# an italic "12:30" read "12+30"). Beside a digit, such a dot still stays apart as a plus would (`loose_mark`):
+# a colon's upper dot, until its lower one joins it.
+PLUS_FILL = 0.6
 # A percent sign is at least this share of the line's height; its slash runs within half a stroke's width of one
 # straight line in this share of its rows, and its two small marks are each at most PERCENT_CIRCLE as tall ...
 PERCENT_HEIGHT = 0.6
@@ -85,12 +103,12 @@ def sign_of(box: Box, parts: list[Box], part_masks: list[np.ndarray], line_top: 
         return ":"
     if _point_like(box, line_top, line_bottom):
         return "," if box[1] - box[0] >= COMMA_ASPECT * (box[3] - box[2]) else "."
-    if _dash_like(box, line_top, line_bottom):
-        return "-"
     mask = np.logical_or.reduce(part_masks)
+    if _dash_like(box, line_top, line_bottom):
+        return "" if _wavy(mask) else "-"  # a tilde is no sign the number can keep
     if _percent_like(mask, parts, part_masks, line_height):
         return "%"
-    return "+" if _plus_like(box, mask, line_top, line_bottom) else ""
+    return "+" if _plus_like(box, mask, line_top, line_bottom) and mask.sum() <= PLUS_FILL * mask.size else ""
 
 
 def loose_mark(box: Box, line_top: int, line_bottom: int, mask: np.ndarray | None = None) -> str:
@@ -151,6 +169,18 @@ def _dash_like(box: Box, line_top: int, line_bottom: int) -> bool:
     height, width, middle = box[1] - box[0], box[3] - box[2], (box[0] + box[1]) / 2
     return (width >= DASH_FLATNESS * height and height < 0.35 * line_height and 0.2 * line_height < width
             < line_height and line_top + 0.3 * line_height <= middle <= line_top + 0.7 * line_height)
+
+
+def _wavy(mask: np.ndarray) -> bool:
+    """Whether a flat mark (bool [h, w], cropped to its ink) is no straight stroke: its columns' ink centres stray
+    from the straight line fitted through them by DASH_WAVE of its width or more, as a tilde's do."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    if len(columns) < 3:
+        return False
+    ink = mask[:, columns]
+    centres = (ink * np.arange(mask.shape[0])[:, None]).sum(axis=0) / ink.sum(axis=0)
+    straight = np.polyval(np.polyfit(columns, centres, 1), columns)
+    return float(np.abs(centres - straight).max()) >= DASH_WAVE * mask.shape[1]
 
 
 def _plus_like(box: Box, mask: np.ndarray, line_top: int, line_bottom: int) -> bool:
@@ -255,8 +285,10 @@ def find_slashes(masks: list[np.ndarray], signs: list[str]) -> list[str]:
     for index in writing[1:-1]:
         lean, straightness = shapes[index]
         others = float(np.median([shapes[other][0] for other in writing if other != index]))
-        if straightness >= SLASH_STRAIGHTNESS and lean >= SLASH_LEAN and lean - others >= SLASH_LEAN:
-            signs[index] = "/"
+        for least_lean, least_straightness in ((SLASH_LEAN, SLASH_STRAIGHTNESS),
+                                               (TYPED_SLASH_LEAN, TYPED_SLASH_STRAIGHTNESS)):
+            if straightness >= least_straightness and lean >= least_lean and lean - others >= least_lean:
+                signs[index] = "/"
     return signs
 
 
