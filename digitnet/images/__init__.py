@@ -6,7 +6,8 @@ A model trained on them guesses at chance on anything else, so a user's image go
 
 1. ``analyse`` (`digitnet.images.analysis`): open the file safely (refusing what is not a readable image
    before decoding pixels), take the first frame, honour EXIF orientation, composite transparency, bring
-   every mode to gray or RGB; then on a working copy find the polarity, the paper's colour (uneven light
+   every mode to gray or RGB; cut out the sheet of paper when the photo shows the desk around it
+   (`digitnet.images.sheet`); then on a working copy find the polarity, the paper's colour (uneven light
    and shadows included), how strongly each pixel is ink, and the ink pixels, with a threshold set by the
    paper's own noise so that faint pencil counts and sensor noise does not.
 2. ``digit_mask``: the digit's connected parts, without specks or marks far from it.

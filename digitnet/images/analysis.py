@@ -1,6 +1,8 @@
 """Find the ink in a user's image: the front half of the recipe, shared by one digit and a whole number.
 
-The image is opened and flattened, a working copy of at most `WORK_SIDE` pixels is analysed: polarity,
+The image is opened and flattened, a working copy of at most `WORK_SIDE` pixels is made (of the sheet of paper
+alone, cut out of the photo at more detail, when the photo shows the desk around it: `digitnet.images.sheet`)
+and analysed: polarity,
 the paper's colour, the ink map with ruled lines taken out, and the ink pixels by hysteresis. The paper's
 colour is a closing at a scale that suits the strokes: a coarse one (a sixth of the image) keeps even a
 marker's strokes, and bolder ones get as much as they need (`closing_window`); for thin strokes, the
@@ -11,6 +13,7 @@ detail looks for a faint hairline that the working copy averaged away.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,7 +22,7 @@ from PIL import Image
 
 from digitnet.errors import DigitnetError
 from digitnet.images.background import Background, detect_polarity, ink_map, paper_background
-from digitnet.images.ink import ink_mask, ink_thresholds, smooth_3x3, stroke_width, without_ruled_lines
+from digitnet.images.ink import crop_box, ink_mask, ink_thresholds, smooth_3x3, stroke_width, without_ruled_lines
 from digitnet.images.opening import (
     LOAD_SIDE,
     WORK_SIDE,
@@ -30,6 +33,7 @@ from digitnet.images.opening import (
     reduce_for_analysis,
 )
 from digitnet.images.segment import digit_mask
+from digitnet.images.sheet import SHEET_RIM, find_sheet, paint_surround
 
 FINE_SCALE = 0.1  # the closing's window for thin strokes, as a fraction of the working copy's longest side
 COARSE_SCALE = 1 / 6  # the first closing's window: wider than a marker's strokes
@@ -61,6 +65,11 @@ class Analysis:
         smoothed: float32 [h, w], `ink` after a 3x3 mean (what the thresholds apply to).
         weak, strong: the hysteresis thresholds (grey levels).
         ink_pixels: bool [h, w], every ink pixel (hysteresis), before any is dropped as a speck or stray mark.
+        origin: (x, y) of `image`'s top-left pixel in the decoded picture: (0, 0), or where the sheet of paper
+            begins in a photo that shows the desk around it (`digitnet.images.sheet`; `image` is then the sheet).
+        file_size: (width, height) of the file's picture, in its own pixels.
+        picture: the whole picture at the working copy's size, for display (the working copy itself when no
+            sheet was cut out of it).
     """
 
     image: Image.Image
@@ -73,6 +82,9 @@ class Analysis:
     weak: float
     strong: float
     ink_pixels: np.ndarray
+    origin: tuple[int, int] = (0, 0)
+    file_size: tuple[int, int] = (0, 0)
+    picture: Image.Image | None = None
 
     @property
     def polarity(self) -> str:
@@ -94,9 +106,13 @@ class Analysis:
 
     def file_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """A (top, bottom, left, right) box on the working copy as (x0, y0, x1, y1) in the file's pixels."""
-        scale = self.scale
         top, bottom, left, right = box
-        return round(left * scale), round(top * scale), round(right * scale), round(bottom * scale)
+        x0, y0 = self.origin
+
+        def in_file(working: int, origin: int) -> int:
+            return round((working * self.factor + origin) * self.decode_scale)
+
+        return in_file(left, x0), in_file(top, y0), in_file(right, x0), in_file(bottom, y0)
 
 
 def _find_ink(working_image: Image.Image, working: np.ndarray, polarity: str, scale: float, label: str,
@@ -145,15 +161,39 @@ def analyse(source: Source, label: str) -> Analysis:
 def _analyse_at(image: Image.Image, decode_scale: float, max_side: int, label: str,
                 stroke_share: float = 0.0) -> Analysis:
     """`analyse` on a working copy of at most `max_side` pixels (`stroke_share`: see `ink_thresholds`)."""
+    file_size = tuple(round(side * decode_scale) for side in image.size)
     working_image, factor = reduce_for_analysis(image, max_side)
     working = image_to_array(working_image)
+    origin, picture = (0, 0), working_image
+    sheet = find_sheet(working)
+    if sheet is not None:  # a photo of a sheet on a desk: only the sheet is analysed, at the working copy's detail
+        image, origin, working_image, factor, working = _on_sheet(image, working_image, factor, sheet, max_side)
     polarity = detect_polarity(working)
     side = max(working.shape[:2])
     # The second look is for hairlines: the fine closing, without a probe.
     room = 0.0 if stroke_share else _stroke_room(working_image, polarity, side, label)
     found = _find_ink(working_image, working, polarity, closing_window(room, side), label, stroke_share)
     background, ink, smoothed, weak, strong, ink_pixels = found
-    return Analysis(image, decode_scale, working_image, factor, background, ink, smoothed, weak, strong, ink_pixels)
+    return Analysis(image, decode_scale, working_image, factor, background, ink, smoothed, weak, strong, ink_pixels,
+                    origin, file_size, picture)
+
+
+def _on_sheet(image: Image.Image, working_image: Image.Image, factor: int, sheet: np.ndarray, max_side: int):
+    """The sheet (bool [h, w] on the working copy, `find_sheet`) cut out of `image` and reduced to a working
+    copy of its own, its surround painted over: (image, origin, working image, factor, working pixels)."""
+    top, bottom, left, right = crop_box(sheet)
+    origin = (left * factor, top * factor)
+    image = image.crop((*origin, min(right * factor, image.width), min(bottom * factor, image.height)))
+    cropped, cropped_factor = reduce_for_analysis(image, max_side)
+    working = image_to_array(cropped)
+    # the sheet at the new copy's pixel centres
+    rows = ((origin[1] + (np.arange(working.shape[0]) + 0.5) * cropped_factor) / factor).astype(int)
+    columns = ((origin[0] + (np.arange(working.shape[1]) + 0.5) * cropped_factor) / factor).astype(int)
+    sheet = sheet[np.ix_(np.clip(rows, 0, sheet.shape[0] - 1), np.clip(columns, 0, sheet.shape[1] - 1))]
+    # the sheet's edge is known to a pixel of the first copy: the rim painted over spans that much and more
+    working = paint_surround(working, sheet, SHEET_RIM * math.ceil(factor / cropped_factor) + 1)
+    pixels = np.round(working[..., 0] if cropped.mode == "L" else working).astype(np.uint8)
+    return image, origin, Image.fromarray(pixels, mode=cropped.mode), cropped_factor, working
 
 
 def _stroke_room(working_image: Image.Image, polarity: str, side: int, label: str) -> float:

@@ -1,0 +1,105 @@
+"""The sheet of paper in a photo that also shows what it lies on: a desk, a table, a darker surround.
+
+A phone photo often shows more than the page. Read as it is, the darker desk around the sheet is ink: one huge
+mark that swallows the writing, or, being most of the picture, it makes the paper itself look like light ink on
+a dark ground. When the picture holds one bright region that is convex (a sheet seen at an angle stays a convex
+four-sided shape), mostly blank, far brighter than what lies around it, and that surround reaches at least
+three of the picture's four edges, that region is the sheet (`find_sheet`), and the surround is painted over
+with the sheet's own nearest pixels (`paint_surround`) before the rest of the recipe looks for ink: there is
+then only paper and writing. Anything else (paper filling the frame, a dark vignette in one corner, white
+writing on black) is left as it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+from skimage.morphology import convex_hull_image
+
+# The sheet covers between these shares of the picture, and its box at least SHEET_SPAN of each side ...
+SHEET_AREA = (0.12, 0.9)
+SHEET_SPAN = 0.3
+# ... is broad: a disc of this share of the picture's shorter side fits inside it (a bold white stroke on black
+# is convex and bright too, but narrow) ...
+SHEET_BREADTH = 0.1
+# ... fills at least this share of its convex hull (a sheet's corners and edges are straight; a shadow's are not) ...
+SHEET_CONVEX = 0.9
+# ... is at least this share bright (blank paper with some writing, or much bold marker) ...
+SHEET_BLANK = 0.6
+# ... and what is dark inside it is thin, strokes: the broadest dark area in it is less than this share of the
+# sheet's own breadth (the inside of a bold white 0 or 8 on a dark ground, filled in, is broad) ...
+INK_BREADTH = 0.3
+# ... and is brighter than its surround by this many grey levels (medians): paper on a wooden desk 110 apart,
+# on a dark one 170; a shadow over part of a page far less.
+SHEET_CONTRAST = 60.0
+SURROUNDED_EDGES = 3  # of the picture's four edges, the surround covers most of at least this many
+# A sheet's edge is sharp: across a few pixels of it (EDGE_PIXELS either side) the grey level falls by at least this
+# share of the whole contrast. The dark corners of a vignette fade in over a large part of the picture.
+EDGE_STEP = 0.5
+EDGE_PIXELS = 3
+SHEET_RIM = 2  # pixels of the sheet's rim painted over too: there the paper blends into the desk
+# The surround takes the colour of the nearest paper, found by a grey closing of this many pixels: strokes that run
+# up to the sheet's edge are closed over (else they would streak across), the paper's shading is kept (a painted
+# surround brighter than shaded paper beside it makes that paper look like ink).
+PAPER_WINDOW = 9
+
+
+def find_sheet(working: np.ndarray) -> np.ndarray | None:
+    """bool [h, w]: the sheet of paper in a photo that shows a darker surround (see the module docstring); None
+    for any other picture (the common case: the edges of the picture are paper, and it is over at once).
+
+    Args:
+        working: float32 [h, w, C], the working copy (grey levels 0-255, C = 1 or 3).
+    """
+    height, width = working.shape[:2]
+    if min(height, width) < 16:
+        return None
+    # first the picture's edges against the paper/desk threshold of a sparse sample: a few hundred pixels
+    threshold = float(threshold_otsu(working[::4, ::4].mean(axis=2)))
+    edges = (working[0], working[-1], working[:, 0], working[:, -1])
+    if sum(float(np.mean(edge.mean(axis=1) <= threshold)) > 0.5 for edge in edges) < SURROUNDED_EDGES:
+        return None
+    gray = working.mean(axis=2)
+    bright = gray > threshold
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return None
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    if sizes.max() < SHEET_AREA[0] * gray.size:  # bright strokes on a dark ground, not a sheet
+        return None
+    sheet = ndimage.binary_fill_holes(labels == int(sizes.argmax()))
+    rows, columns = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
+    if not (SHEET_AREA[0] <= sheet.mean() <= SHEET_AREA[1]
+            and rows[-1] + 1 - rows[0] >= SHEET_SPAN * height and columns[-1] + 1 - columns[0] >= SHEET_SPAN * width
+            and bright[sheet].mean() >= SHEET_BLANK
+            and np.median(gray[sheet]) - np.median(gray[~sheet]) >= SHEET_CONTRAST):
+        return None
+    surround = ~sheet
+    if sum(float(edge.mean()) > 0.5 for edge in (surround[0], surround[-1], surround[:, 0], surround[:, -1])) \
+            < SURROUNDED_EDGES:
+        return None
+    inside = sheet & ~ndimage.binary_erosion(sheet, iterations=EDGE_PIXELS)
+    outside = ndimage.binary_dilation(sheet, iterations=EDGE_PIXELS) & surround
+    contrast = np.median(gray[sheet]) - np.median(gray[surround])
+    if np.median(gray[inside]) - np.median(gray[outside]) < EDGE_STEP * contrast:
+        return None
+    breadth = ndimage.distance_transform_edt(sheet).max()
+    if breadth < SHEET_BREADTH * min(height, width):
+        return None
+    if ndimage.distance_transform_edt(sheet & ~bright).max() >= INK_BREADTH * breadth:
+        return None
+    return sheet if sheet.sum() >= SHEET_CONVEX * convex_hull_image(sheet).sum() else None
+
+
+def paint_surround(working: np.ndarray, sheet: np.ndarray, rim: int = SHEET_RIM) -> np.ndarray:
+    """float32 [h, w, C]: `working` with every pixel off the sheet (bool [h, w]), and its rim (`rim` pixels), given
+    the paper's colour at the nearest pixel on the sheet (PAPER_WINDOW)."""
+    inner = ndimage.binary_erosion(sheet, iterations=rim)
+    if not inner.any():
+        return working
+    # the paper's own colour, shading included, with the strokes closed over
+    paper = ndimage.grey_closing(working, size=(PAPER_WINDOW, PAPER_WINDOW, 1))
+    rows, columns = ndimage.distance_transform_edt(~inner, return_distances=False, return_indices=True)
+    return np.where(inner[..., None], working, paper[rows, columns])
