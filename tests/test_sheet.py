@@ -106,6 +106,7 @@ def white_on_black(draw) -> Image.Image:
     vignetted_paper,  # dark corners fade in: no sharp edge
     lambda: white_on_black(lambda pen: pen.ellipse([120, 40, 280, 260], outline=240, width=45)),  # a bold 0
     lambda: white_on_black(lambda pen: pen.line([(300, 20), (120, 280)], fill=240, width=50)),  # a bold 1
-], ids=["paper", "vignette", "white 0 on black", "white 1 on black"])
+    lambda: white_on_black(lambda pen: [pen.rectangle([60, top, 340, top + 60], fill=240) for top in (70, 170)]),
+], ids=["paper", "vignette", "white 0 on black", "white 1 on black", "white = on black"])
 def test_pictures_that_are_no_sheet_on_a_desk_are_left_alone(picture):
     assert sheet_found(picture()) is None

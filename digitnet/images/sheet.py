@@ -19,7 +19,7 @@ from skimage.morphology import convex_hull_image
 
 # The sheet covers between these shares of the picture, and its box at least SHEET_SPAN of each side ...
 SHEET_AREA = (0.12, 0.9)
-SHEET_SPAN = 0.3
+SHEET_SPAN = 0.2
 # ... is broad: a disc of this share of the picture's shorter side fits inside it (a bold white stroke on black
 # is convex and bright too, but narrow) ...
 SHEET_BREADTH = 0.1
@@ -27,6 +27,11 @@ SHEET_BREADTH = 0.1
 SHEET_CONVEX = 0.9
 # ... is at least this share bright (blank paper with some writing, or much bold marker) ...
 SHEET_BLANK = 0.6
+# ... has something written on it: at least this share of it (a few pixels; a thin 1 on a sheet on a desk is 0.02%)
+# INK_DEPTH grey levels darker than its median, its rim left out (a bold white bar of an "=" on a dark canvas is
+# bright, convex and broad too, but has none) ...
+WRITTEN_SHARE = 0.0001
+INK_DEPTH = 25.0
 # ... and what is dark inside it is thin, strokes: the broadest dark area in it is less than this share of the
 # sheet's own breadth (the inside of a bold white 0 or 8 on a dark ground, filled in, is broad) ...
 INK_BREADTH = 0.3
@@ -80,7 +85,8 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     if sum(float(edge.mean()) > 0.5 for edge in (surround[0], surround[-1], surround[:, 0], surround[:, -1])) \
             < SURROUNDED_EDGES:
         return None
-    inside = sheet & ~ndimage.binary_erosion(sheet, iterations=EDGE_PIXELS)
+    within = ndimage.binary_erosion(sheet, iterations=EDGE_PIXELS)
+    inside = sheet & ~within
     outside = ndimage.binary_dilation(sheet, iterations=EDGE_PIXELS) & surround
     contrast = np.median(gray[sheet]) - np.median(gray[surround])
     if np.median(gray[inside]) - np.median(gray[outside]) < EDGE_STEP * contrast:
@@ -89,6 +95,9 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     if breadth < SHEET_BREADTH * min(height, width):
         return None
     if ndimage.distance_transform_edt(sheet & ~bright).max() >= INK_BREADTH * breadth:
+        return None
+    on_sheet = gray[within]  # not its rim, where it blends into the surround
+    if not on_sheet.size or np.mean(on_sheet < np.median(on_sheet) - INK_DEPTH) < WRITTEN_SHARE:
         return None
     return sheet if sheet.sum() >= SHEET_CONVEX * convex_hull_image(sheet).sum() else None
 
