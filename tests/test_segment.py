@@ -197,6 +197,23 @@ def test_a_steep_thin_slash_is_a_slash_but_a_tilde_is_no_dash_and_a_dot_halfway_
     assert "+" not in [separator for *_, separator in glyph_boxes(paper_photo(dot))]
 
 
+def test_an_underline_is_no_part_of_the_digits_it_underlines():
+    """A line drawn under a 7, a little apart from it, would join it as one glyph that reads as a 1 with a base;
+    under a number it spans several digits. It is left out, and the digits keep their own boxes."""
+    def seven(pen):
+        pen.line([(200, 150), (330, 150), (240, 400)], fill=0, width=12)  # 7
+        pen.line([(170, 425), (370, 423)], fill=0, width=10)  # the underline, 20 px below it
+    assert [box[:4] for box in glyph_boxes(paper_photo(seven))] == [box[:4] for box in glyph_boxes(paper_photo(
+        lambda pen: pen.line([(200, 150), (330, 150), (240, 400)], fill=0, width=12)))]
+
+    def number(pen):
+        for left in (150, 350):
+            pen.line([(left, 150), (left, 400)], fill=0, width=12)  # 1
+        pen.line([(100, 430), (420, 430)], fill=0, width=10)
+    boxes = glyph_boxes(paper_photo(number))
+    assert len(boxes) == 2 and all(bottom < 0.75 * 420 for _, bottom, *_ in boxes)  # working pixels: 600 -> 320
+
+
 @pytest.mark.parametrize("gap", [60, 150])
 def test_two_lines_of_writing_are_refused(gap):
     """Digits written under digits, close (the two lines' marks overlap, one glyph) or apart (the second line is

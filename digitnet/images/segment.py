@@ -44,6 +44,16 @@ SECOND_LINE_HEIGHT = 0.5
 SECOND_LINE_GAP = 0.1
 ROWS_GAP = 0.05
 WRITING_SHARE = 0.05  # ... where writing is three strokes tall, and this share of the image's shorter side
+# An underline is no part of the writing it underlines: a mark at least UNDERLINE_FLATNESS times as wide as tall,
+# at least half as wide as the tallest mark it lies under, at most UNDERLINE_HEIGHT of that mark's height, and
+# below every mark it spans by a gap of UNDERLINE_GAP of their height or more. (A line drawn 30 px under a 7 180 to
+# 230 px tall joined it, and the two read as a sure 1 with a base, in a photo and in the canvas, where the pen's
+# width leaves a gap of 0.055 of the 7's height; a 1's base cut off by a pencil's skip is a pixel or two from its
+# stem. On two development draws of the yardstick no reading changed.)
+UNDERLINE_FLATNESS = 5.0
+UNDERLINE_WRITING = 0.75  # ... and what it spans is writing, as tall as the line's tallest mark: not the plus of a ±
+UNDERLINE_HEIGHT = 0.25
+UNDERLINE_GAP = 0.04
 
 
 @dataclass
@@ -123,7 +133,10 @@ def _line_of_writing(labels: np.ndarray, sizes: np.ndarray, masses: np.ndarray, 
     boxes = {int(i): _box(slices[i - 1]) for i in candidates}
     at_border = {i for i in boxes if _touches_border(boxes[i], labels.shape)}
     inner = [i for i in boxes if i not in at_border and sizes[i] >= 3 * min_size]
-    main = max(inner or boxes, key=lambda i: masses[i])
+    # the line grows from its heaviest mark, but not from a long flat one (an underline under thin digits can be
+    # heavier than each of them, and the line grown from it holds none of them)
+    upright = [i for i in inner if _width(boxes[i]) < UNDERLINE_FLATNESS * _height(boxes[i])]
+    main = max(upright or inner or boxes, key=lambda i: masses[i])
     parts = [i for i in boxes if i not in at_border and sizes[i] >= 0.02 * sizes[main]]
     # Writing cropped tightly touches the border too: a mark there joins when it sits on the line like a
     # digit (as tall, at the same height), and is not the desk, a shadow or the paper's edge.
@@ -183,6 +196,26 @@ def _apart(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int], h
         gap >= (ROWS_GAP if wide else SECOND_LINE_GAP) * shorter
 
 
+def _height(box: tuple[int, int, int, int]) -> int:
+    return box[1] - box[0]
+
+
+def _width(box: tuple[int, int, int, int]) -> int:
+    return box[3] - box[2]
+
+
+def _underline(box: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether a mark (`box`, one of `boxes`) underlines the marks it lies under (see UNDERLINE_FLATNESS)."""
+    top, bottom, left, right = box
+    spanned = [b for b in boxes if b is not box and min(b[3], right) > max(b[2], left)]
+    if not spanned or right - left < UNDERLINE_FLATNESS * (bottom - top):
+        return False
+    tallest = max(b[1] - b[0] for b in spanned)
+    return (tallest >= UNDERLINE_WRITING * max(b[1] - b[0] for b in boxes)
+            and right - left >= 0.5 * tallest and bottom - top <= UNDERLINE_HEIGHT * tallest
+            and all(top - b[1] >= UNDERLINE_GAP * (b[1] - b[0]) for b in spanned))
+
+
 def _like_writing(boxes: list[tuple[int, int, int, int]], stroke: float, least: float) -> bool:
     """Whether a row of marks looks like writing: one is at least half as tall as it is wide and `least` pixels
     tall, and together they are 2.5 strokes wide (a 1's broken stroke is narrower, a bar or a dot flatter, and a
@@ -223,8 +256,10 @@ def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "
     """
     labels, line = _line_marks(ink_pixels, smoothed_ink, label)
     slices = ndimage.find_objects(labels)
-    groups = [[i] for i in line]
     boxes = [_box(slices[i - 1]) for i in line]
+    kept = [k for k, box in enumerate(boxes) if not _underline(box, boxes)] or list(range(len(boxes)))
+    line, boxes = [line[k] for k in kept], [boxes[k] for k in kept]
+    groups = [[i] for i in line]
     # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke. A dot
     # beside a digit ("1.5" drawn close) is not a part of it unless they overlap, nor a dash ("12-05") or a plus
     # ("+4") unless they overlap by half its width (the bar of a 4 or a crossed 7 crosses the stem); a flat mark
