@@ -4,8 +4,9 @@ The yardstick (`python -m tools.yardstick`, built into build/yardstick if absent
 only: training never sees its images, templates or fonts. Every image is read once with
 `digitnet.reading.read_image` and the model under test: single digits (per capture style, per source:
 stroke templates or fonts, and per way of writing), things that are not one digit (refused with a reason,
-or a 2-4 digit number read right), and numbers of 2-8 digits (per layout: gaps or touching, and per
-length). Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
+or a 2-4 digit number read right), numbers of 2-8 digits (per layout: gaps or touching, and per
+length), and photos of the sheet lying on a desk (section D, reported apart: no floor is set for it).
+Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
 the warm time to prepare a phone photo and to read a 6-digit number, and how the touching-digit reader spells
 touching numbers by itself, and lines made as its training lines are but of MNIST's test digits (given the
 CSVs: not a yardstick figure, it tells its own task from other writers). Runnable alone:
@@ -101,8 +102,8 @@ def _mean(values: pd.Series) -> float | None:
 
 def timings(classifier, frame: pd.DataFrame, folder: Path) -> dict:
     """Warm medians in ms: preparing one phone photo of a digit, and reading a 6-digit number photo."""
-    photos = frame[(frame["kind"] == "digit") & frame["style"].isin(PHOTO_STYLES)]["file"].head(TIMED)
-    numbers = frame[(frame["kind"] == "number") & (frame["label"].str.len() == 6) & frame["style"].isin(PHOTO_STYLES)]
+    photos = frame[(frame["section"] == "A") & frame["style"].isin(PHOTO_STYLES)]["file"].head(TIMED)
+    numbers = frame[(frame["section"] == "C") & (frame["label"].str.len() == 6) & frame["style"].isin(PHOTO_STYLES)]
     result = {}
     for name, files, work in (
         ("prepare_photo_ms", photos, lambda path: prepare_image(path)),
@@ -180,7 +181,7 @@ def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
         timed = timings(classifier, frame, folder)
         spelled_alone = reader_alone(classifier, frame, folder)
         in_domain = reader_in_domain(classifier, *test, lines_each) if test else None
-    digits = frame[frame["kind"] == "digit"]
+    digits = frame[(frame["kind"] == "digit") & (frame["section"] == "A")]
     others = frame[frame["section"] == "B"]  # not digits, and 2-4 digit numbers
     others_ok = others["refused"] | others["right"]
     numbers = frame[frame["section"] == "C"].assign(layout=lambda f: f["variant"].str.split("_").str[0],
@@ -234,9 +235,20 @@ def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
                     "by_length": _by_length_and_layout(numbers),
                     "by_style": _rates(numbers, "style"),
                     "reader_alone": spelled_alone, "reader_in_domain": in_domain},
+        "on_desk": on_desk(frame[frame["section"] == "D"]),
         "timings_ms": timed,
         "floors": floors,
     }
+
+
+def on_desk(photos: pd.DataFrame) -> dict:
+    """Section D, photos of the sheet lying on a desk: by kind, the share answered as it should be (a digit or a
+    number read right; anything else refused, or a 2-4 digit number read right) and the share answered wrongly."""
+    photos = photos.assign(ok=photos["right"] | (photos["refused"] & (photos["kind"] == "not_digit")))
+    photos = photos.assign(wrong=~photos["ok"] & ~photos["refused"])
+    by_kind = zip(_rates(photos, "kind", "ok"), _rates(photos, "kind", "wrong"), strict=True)
+    return {"images": len(photos), "by_kind": [[*ok, wrong[2]] for ok, wrong in by_kind],
+            "by_surface": _rates(photos, "source", "ok")}
 
 
 def measure(ctx: Context) -> dict:
@@ -277,6 +289,13 @@ def to_markdown(section: dict) -> list[str]:
                   f"the yardstick: its own task, without other writers), it spells right: {shares}.", ""]
     lines += table(["digits", "with gaps", "read right", "touching", "read right"], numbers["by_length"]) + [""]
     lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
+    desk = section.get("on_desk")
+    if desk and desk["images"]:
+        lines += [f"**Photos of the sheet on a desk** ({desk['images']}, the desk in the picture): section A, C and "
+                  "B's photo-style pictures laid on a desk or table, turned up to 12 degrees; writing often comes "
+                  "near the sheet's edge. Answered right: a digit or number read right, anything else refused.", ""]
+        lines += table(["kind", "images", "answered right", "read wrong"], desk["by_kind"]) + [""]
+        lines += table(["surface", "images", "answered right"], desk["by_surface"]) + [""]
     timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}
     lines += [f"Warm medians: preparing a phone photo of a digit {timed['prepare_photo_ms']}; reading a 6-digit "
               f"number photo {timed['read_six_digits_ms']}."]

@@ -261,6 +261,10 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert 0 <= user["overall"]["naive_accuracy"] <= 1 and user["overall"]["prepared_refused"] >= 0
     for layout, _, *shares in sections["real_digits"]["numbers"]["by_layout"]:  # right, refused, wrong: all of them
         assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2, layout
+    # the photos on a desk are reported apart, and kept out of the single-digit figures
+    desk, digits = sections["real_digits"]["on_desk"], sections["real_digits"]["digits"]
+    assert desk["images"] == 3 and sum(count for _, count, *_ in desk["by_kind"]) == 3
+    assert digits["images"] == sum(count for _, count, *_ in digits["by_style"]) <= 12
 
 
 def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path):

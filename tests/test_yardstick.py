@@ -15,7 +15,7 @@ from PIL import Image
 
 from tools import yardstick
 from tools.yardstick import __main__ as cli
-from tools.yardstick import digits, fonts, make, negatives, numbers
+from tools.yardstick import desk, digits, fonts, make, negatives, numbers
 
 REQUIRED = ["file", "kind", "label", "style", "source", "variant", "digits", "boxes"]
 
@@ -38,6 +38,7 @@ def _expected_rows(counts: dict[str, int], installed: list) -> dict[str, int]:
         "B": lambda i: (fonts.FONTS[(negatives.plan(i)["k"] // 2) % len(fonts.FONTS)]
                         if negatives.plan(i)["category"] == "letter" and negatives.plan(i)["k"] % 2 else None),
         "C": lambda i: fonts.FONTS[i % len(fonts.FONTS)] if numbers.plan(i)["font"] else None,
+        "D": lambda i: None,  # another section's photo: with fonts missing, another is drawn
     }
     return {s: sum(need[s](i) is None or need[s](i) in installed for i in range(n)) for s, n in counts.items()}
 
@@ -52,7 +53,8 @@ def test_files_exist_open_and_have_sane_sizes(tiny):
             img.load()
             assert img.size == (row["width"], row["height"])
             assert {"png": "PNG", "jpeg": "JPEG"}[row["format"]] == img.format
-            assert 250 <= img.width <= 1000 and 250 <= img.height <= 1000
+            largest = desk.LONGEST_SIDE / 0.35 if row["section"] == "D" else 1000  # a photo of a sheet on a desk
+            assert 250 <= img.width <= largest and 250 <= img.height <= largest
 
 
 def test_columns_and_counts(tiny):
@@ -108,7 +110,7 @@ def test_same_seed_gives_identical_files_regardless_of_counts(tiny, tmp_path):
 
 def test_digits_have_ink_of_the_expected_polarity_inside_their_box(tiny):
     out, table = tiny
-    for _, row in table[table["kind"] == "digit"].iterrows():
+    for _, row in table[(table["kind"] == "digit") & (table["section"] != "D")].iterrows():
         img = _rgba(out / row["file"])
         (x0, y0, x1, y1), = row["boxes"]
         assert 0 <= x0 < x1 <= row["width"] and 0 <= y0 < y1 <= row["height"]
@@ -136,7 +138,7 @@ def test_digits_have_ink_of_the_expected_polarity_inside_their_box(tiny):
 
 def test_number_boxes_count_order_and_overlap(tiny):
     _, table = tiny
-    for _, row in table[table["kind"] == "number"].iterrows():
+    for _, row in table[(table["kind"] == "number") & (table["section"] != "D")].iterrows():
         boxes = row["boxes"]
         assert len(boxes) == row["digits"] == len(row["label"]), row["file"]
         for x0, y0, x1, y1 in boxes:
@@ -147,6 +149,19 @@ def test_number_boxes_count_order_and_overlap(tiny):
             for a, b in zip(boxes[:-1], boxes[1:], strict=True):
                 overlap = max(0, a[2] - b[0])
                 assert overlap <= 0.15 * min(a[2] - a[0], b[2] - b[0]) + 1, (row["file"], a, b)
+
+
+def test_on_desk_photos_show_a_bright_sheet_on_a_darker_surface(tiny):
+    """Section D: another section's photo-style picture laid on a desk, the desk around it in the photo."""
+    out, table = tiny
+    on_desk = table[table["section"] == "D"]
+    assert len(on_desk) == yardstick.TINY_COUNTS["D"]
+    assert set(on_desk["style"]) <= set(desk.PHOTO_STYLES) and set(on_desk["source"]) <= set(desk.SURFACES)
+    assert (on_desk["boxes"].map(len) == 0).all()  # the sheet's boxes are not the photo's
+    for name in on_desk["file"]:
+        lum = _rgba(out / name)[..., :3].mean(axis=2)
+        edges = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
+        assert np.median(edges) < float(np.percentile(lum, 90)) - 40, name
 
 
 def test_read_labels_keeps_labels_as_text(tiny):
@@ -183,7 +198,7 @@ def test_without_fonts_the_rest_is_still_generated(tmp_path, monkeypatch, capsys
 def test_cli_writes_labels(tmp_path):
     assert cli.main(["--out", str(tmp_path / "ys"), "--scale", "0.003", "--seed", "3"]) == 0
     table = yardstick.read_labels(tmp_path / "ys")
-    assert len(table) > 0 and set(table["section"]) <= {"A", "B", "C"}
+    assert len(table) > 0 and set(table["section"]) <= {"A", "B", "C", "D"}
 
 
 def test_does_not_import_digitnet():

@@ -1,14 +1,16 @@
 """Yardstick: an evaluation set of handwritten-looking digits that are NOT from MNIST.
 
 Used only to measure a recogniser on what people really send (their own digit, drawn in an
-app or photographed on paper); never train on it.  Three sections:
+app or photographed on paper); never train on it.  Four sections:
 
   A  single digits from hand-designed pen-stroke templates and handwriting fonts;
   B  pictures that are not one digit (letters, shapes, scribbles, textures, smudges, blank
      paper) plus short 2-4 digit numbers;
   C  numbers of 2-8 digits in four layouts, with a box per digit;
 
-each in six capture styles (capture.STYLES).  Generate with
+each in six capture styles (capture.STYLES);
+
+  D  photo-style pictures of A, C and B laid on a desk, the desk in the photo (desk.py).  Generate with
 ``python -m tools.yardstick --out build/yardstick [--seed 0] [--tiny]`` or generate() below;
 labels.csv is described in make.COLUMNS and the README-style notes of make.py.
 """

@@ -6,6 +6,7 @@ Sections and default counts:
                           textures, smudges, blank paper (kind "not_digit") and 2-4 digit numbers
                           (kind "number", source "number")
   C  numbers/         600 numbers of 2-8 digits in four layouts (kind "number")
+  D  on_desk/         300 phone photos of A, C and B's photo-style pictures lying on a desk (`desk`)
 
 Each image is drawn from numpy.random.default_rng(SeedSequence(seed, spawn_key=(section, i))),
 so it depends only on (seed, section, i); files are written with fixed encoder settings and
@@ -24,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import digits, negatives, numbers
+from . import desk, digits, negatives, numbers
 from .capture import encode
 from .fonts import APT_LINE, installed_fonts, missing_packages
 
-SECTIONS = {"A": ("digits", 1500), "B": ("not_one_digit", 330), "C": ("numbers", 600)}
-TINY_COUNTS = {"A": 12, "B": 11, "C": 8}
-MAKERS = {"A": digits.make, "B": negatives.make, "C": numbers.make}
+SECTIONS = {"A": ("digits", 1500), "B": ("not_one_digit", 330), "C": ("numbers", 600), "D": ("on_desk", 300)}
+TINY_COUNTS = {"A": 12, "B": 11, "C": 8, "D": 3}
+MAKERS = {"A": digits.make, "B": negatives.make, "C": numbers.make}  # D: desk.make, on the others' pictures
 COLUMNS = ["file", "kind", "label", "style", "source", "variant", "digits", "boxes", "renderer", "section", "index",
            "width", "height", "format", "polarity", "transparent"]
 
@@ -48,7 +49,10 @@ def counts_for(scale: float = 1.0) -> dict[str, int]:
 def _render_one(job: tuple[str, int, int, str]) -> dict | None:
     section, index, seed, out_dir = job
     rng = child_rng(seed, section, index)
-    pic = MAKERS[section](index, rng)
+    if section == "D":  # another section's picture, drawn from its own stream, laid on a desk
+        pic = desk.make(index, rng, lambda other, j: MAKERS[other](j, child_rng(seed, other, j)))
+    else:
+        pic = MAKERS[section](index, rng)
     if pic is None:
         return None
     data = encode(pic.image, pic.look, rng)
