@@ -174,16 +174,9 @@ def test_typed_proportions_a_big_point_a_comma_below_the_line_and_a_loop_close_t
     assert [separator for *_, separator in glyph_boxes(paper_photo(percent))] == ["", "%"]
 
 
-def test_a_steep_thin_slash_is_a_slash_but_a_tilde_is_no_dash_and_a_dot_halfway_up_no_plus():
-    """Typed "1/2": the slash leans only 0.28 a row, less than a drawn one, but is a thin straight line among
-    upright digits. A tilde is as flat as a dash, but wavy: "~7" is not "-7". A dot halfway up (an italic colon's
-    upper dot, its lower one joined to the digit before) is round and filled, no plus."""
-    def fraction(pen):
-        pen.line([(150, 150), (150, 400)], fill=0, width=10)  # 1
-        pen.line([(335, 140), (265, 410)], fill=0, width=8)  # the slash, leaning 70 / 270 = 0.26 a row
-        pen.line([(450, 150), (450, 400)], fill=0, width=10)  # 1
-    assert [separator for *_, separator in glyph_boxes(paper_photo(fraction))] == ["", "/", ""]
-
+def test_a_tilde_is_no_dash_and_a_dot_halfway_up_no_plus():
+    """A tilde is as flat as a dash, but wavy: "~7" is not "-7". A dot halfway up (an italic colon's upper dot, its
+    lower one joined to the digit before) is round and filled, no plus."""
     def tilde(pen):
         wave = [(100 + x, 275 - 22 * np.sin(2 * np.pi * x / 110)) for x in range(0, 111, 5)]
         pen.line(wave, fill=0, width=12, joint="curve")  # 110 wide, its middle 22 px off a straight line

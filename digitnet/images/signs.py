@@ -5,11 +5,10 @@ Each is told by its shape and its place on the line of writing (`line_top` to `l
 pixels), never by the classifier: a small round mark low on the line is a decimal point (or a comma), two
 dots one above the other a colon (a time's "12:30"), a short, flat, straight mark halfway up a dash (or,
 before the digits, a minus; a wavy one is a tilde, no sign), a small cross halfway up a plus ("+44"), a
-straight stroke leaning far more than the digits beside it a slash (a date's "3/4/26"; a typed one is thinner
-and may lean less), and two small marks at opposite corners of such a stroke a percent sign ("50%"). Brackets
-round a number (`bracket_ends`) and small marks high on the line (`high_marks`: a degree sign, a quotation mark,
-an exponent) are told too, so that the number is refused rather than read with them as digits. Boxes are (top,
-bottom, left, right), bottom/right exclusive.
+straight stroke leaning far more than the digits beside it a slash (a date's "3/4/26"), and two small marks at
+opposite corners of such a stroke a percent sign ("50%"). Brackets round a number (`bracket_ends`) and small marks
+high on the line (`high_marks`: a degree sign, a quotation mark, an exponent) are told too, so that the number is
+refused rather than read with them as digits. Boxes are (top, bottom, left, right), bottom/right exclusive.
 """
 
 from __future__ import annotations
@@ -42,14 +41,6 @@ DASH_WAVE = 0.06
 # than 0.30 beyond the other digits (99% within 0.21); a slash drawn at 25 degrees from upright leans 0.47.
 SLASH_LEAN = 0.4
 SLASH_STRAIGHTNESS = 4.0
-# A typed slash is steeper (0.27-0.43 a row in seven fonts, 0.27 or more beyond the digits beside it) but a
-# thin, straight line (its long axis 6-10 times its short one): "1/2" read "112" in all seven, "3/4/26" "314126"
-# in five. Of the 1,655 digits inside the numbers of two development draws of the yardstick (one mark each), none
-# is so straight and leans so far (the straightest leaning 0.25 beyond its neighbours: 3.8); of their 171 1s, none
-# that leaned 0.25 leaned more than 0.18 beyond their neighbours. A 7 drawn as one straight stroke with a stub of a
-# bar (leaning 0.38, straightness 7.9) is taken for a slash: its number was refused for another mark before too.
-TYPED_SLASH_LEAN = 0.25
-TYPED_SLASH_STRAIGHTNESS = 5.0
 # A plus is a cross no taller or wider than this share of the line, with nearly all of its ink (PLUS_INK) on
 # one row and one column of strokes that cross in its middle half: a 4, a crossed 7 or a letter t has ink off
 # those strokes or crosses off centre.
@@ -285,10 +276,8 @@ def find_slashes(masks: list[np.ndarray], signs: list[str]) -> list[str]:
     for index in writing[1:-1]:
         lean, straightness = shapes[index]
         others = float(np.median([shapes[other][0] for other in writing if other != index]))
-        for least_lean, least_straightness in ((SLASH_LEAN, SLASH_STRAIGHTNESS),
-                                               (TYPED_SLASH_LEAN, TYPED_SLASH_STRAIGHTNESS)):
-            if straightness >= least_straightness and lean >= least_lean and lean - others >= least_lean:
-                signs[index] = "/"
+        if straightness >= SLASH_STRAIGHTNESS and lean >= SLASH_LEAN and lean - others >= SLASH_LEAN:
+            signs[index] = "/"
     return signs
 
 
