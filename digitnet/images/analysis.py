@@ -2,13 +2,12 @@
 
 The image is opened and flattened, a working copy of at most `WORK_SIDE` pixels is made (of the sheet of paper
 alone, cut out of the photo at more detail, when the photo shows the desk around it: `digitnet.images.sheet`)
-and analysed: polarity,
-the paper's colour, the ink map with ruled lines taken out, and the ink pixels by hysteresis. The paper's
-colour is a closing at a scale that suits the strokes: a coarse one (a sixth of the image) keeps even a
-marker's strokes, and bolder ones get as much as they need (`closing_window`); for thin strokes, the
-common case, a fine one (a tenth) follows uneven light and shadows more closely and still keeps them. A
-quick look at a quarter of the resolution tells which. When nothing stands out, a second look at twice the
-detail looks for a faint hairline that the working copy averaged away.
+and analysed: polarity, the paper's colour, the ink map with ruled lines taken out, and the ink pixels by
+hysteresis. The paper's colour is a closing at a scale that suits the strokes: a coarse one (a sixth of the
+image) keeps even a marker's strokes, and bolder ones get as much as they need (`closing_window`); for thin
+strokes, the common case, a fine one (a tenth) follows uneven light and shadows more closely and still keeps
+them. A quick look at a quarter of the resolution tells which. When nothing stands out, a second look at twice
+the detail looks for a faint hairline that the working copy averaged away.
 """
 
 from __future__ import annotations
@@ -82,9 +81,9 @@ class Analysis:
     weak: float
     strong: float
     ink_pixels: np.ndarray
-    origin: tuple[int, int] = (0, 0)
-    file_size: tuple[int, int] = (0, 0)
-    picture: Image.Image | None = None
+    origin: tuple[int, int]
+    file_size: tuple[int, int]
+    picture: Image.Image
 
     @property
     def polarity(self) -> str:

@@ -204,16 +204,16 @@ def _width(box: tuple[int, int, int, int]) -> int:
     return box[3] - box[2]
 
 
-def _underline(box: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]]) -> bool:
-    """Whether a mark (`box`, one of `boxes`) underlines the marks it lies under (see UNDERLINE_FLATNESS)."""
-    top, bottom, left, right = box
-    spanned = [b for b in boxes if b is not box and min(b[3], right) > max(b[2], left)]
+def _underline(index: int, boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether mark `index` of the line's marks (their `boxes`) underlines those it lies under (UNDERLINE_FLATNESS)."""
+    top, bottom, left, right = boxes[index]
+    spanned = [b for k, b in enumerate(boxes) if k != index and min(b[3], right) > max(b[2], left)]
     if not spanned or right - left < UNDERLINE_FLATNESS * (bottom - top):
         return False
-    tallest = max(b[1] - b[0] for b in spanned)
-    return (tallest >= UNDERLINE_WRITING * max(b[1] - b[0] for b in boxes)
+    tallest = max(_height(b) for b in spanned)
+    return (tallest >= UNDERLINE_WRITING * max(_height(b) for b in boxes)
             and right - left >= 0.5 * tallest and bottom - top <= UNDERLINE_HEIGHT * tallest
-            and all(top - b[1] >= UNDERLINE_GAP * (b[1] - b[0]) for b in spanned))
+            and all(top - b[1] >= UNDERLINE_GAP * _height(b) for b in spanned))
 
 
 def _like_writing(boxes: list[tuple[int, int, int, int]], stroke: float, least: float) -> bool:
@@ -257,7 +257,7 @@ def find_glyphs(ink_pixels: np.ndarray, smoothed_ink: np.ndarray, label: str = "
     labels, line = _line_marks(ink_pixels, smoothed_ink, label)
     slices = ndimage.find_objects(labels)
     boxes = [_box(slices[i - 1]) for i in line]
-    kept = [k for k, box in enumerate(boxes) if not _underline(box, boxes)] or list(range(len(boxes)))
+    kept = [k for k in range(len(boxes)) if not _underline(k, boxes)] or list(range(len(boxes)))
     line, boxes = [line[k] for k in kept], [boxes[k] for k in kept]
     groups = [[i] for i in line]
     # Marks that overlap horizontally are one glyph: a bar above its body, the pieces of a broken stroke. A dot
