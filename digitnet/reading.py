@@ -211,8 +211,7 @@ def _read_framed(classifier, found, marks: list[Glyph], label: str, rings_alone:
 def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
     """Read the marks found on the image's line of writing (`find_glyphs`): its digit, its number or a refusal."""
     glyphs: list[Glyph] = [glyph for glyph in marks if not glyph.separator]
-    size = found.file_size
-    reading = Reading(label, polarity=found.polarity, original=display_copy(found.picture), size=size)
+    reading = Reading(label, polarity=found.polarity, original=display_copy(found.picture), size=found.file_size)
     if len(glyphs) > MAX_GLYPHS:
         reading.refusal = f"does not look like a digit or a number ({len(glyphs)} separate marks)"
         return reading

@@ -62,8 +62,7 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
         return None
     # first the picture's edges against the paper/desk threshold of a sparse sample: a few hundred pixels
     threshold = float(threshold_otsu(working[::4, ::4].mean(axis=2)))
-    edges = (working[0], working[-1], working[:, 0], working[:, -1])
-    if sum(float(np.mean(edge.mean(axis=1) <= threshold)) > 0.5 for edge in edges) < SURROUNDED_EDGES:
+    if sum(float(np.mean(edge.mean(axis=1) <= threshold)) > 0.5 for edge in _edges(working)) < SURROUNDED_EDGES:
         return None
     gray = working.mean(axis=2)
     bright = gray > threshold
@@ -75,20 +74,18 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     if sizes.max() < SHEET_AREA[0] * gray.size:  # bright strokes on a dark ground, not a sheet
         return None
     sheet = ndimage.binary_fill_holes(labels == int(sizes.argmax()))
+    surround = ~sheet
     rows, columns = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
+    contrast = np.median(gray[sheet]) - np.median(gray[surround])
     if not (SHEET_AREA[0] <= sheet.mean() <= SHEET_AREA[1]
             and rows[-1] + 1 - rows[0] >= SHEET_SPAN * height and columns[-1] + 1 - columns[0] >= SHEET_SPAN * width
-            and bright[sheet].mean() >= SHEET_BLANK
-            and np.median(gray[sheet]) - np.median(gray[~sheet]) >= SHEET_CONTRAST):
+            and bright[sheet].mean() >= SHEET_BLANK and contrast >= SHEET_CONTRAST):
         return None
-    surround = ~sheet
-    if sum(float(edge.mean()) > 0.5 for edge in (surround[0], surround[-1], surround[:, 0], surround[:, -1])) \
-            < SURROUNDED_EDGES:
+    if sum(float(edge.mean()) > 0.5 for edge in _edges(surround)) < SURROUNDED_EDGES:
         return None
     within = ndimage.binary_erosion(sheet, iterations=EDGE_PIXELS)
     inside = sheet & ~within
     outside = ndimage.binary_dilation(sheet, iterations=EDGE_PIXELS) & surround
-    contrast = np.median(gray[sheet]) - np.median(gray[surround])
     if np.median(gray[inside]) - np.median(gray[outside]) < EDGE_STEP * contrast:
         return None
     breadth = ndimage.distance_transform_edt(sheet).max()
@@ -100,6 +97,11 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     if not on_sheet.size or np.mean(on_sheet < np.median(on_sheet) - INK_DEPTH) < WRITTEN_SHARE:
         return None
     return sheet if sheet.sum() >= SHEET_CONVEX * convex_hull_image(sheet).sum() else None
+
+
+def _edges(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The picture's top and bottom rows and its left and right columns."""
+    return picture[0], picture[-1], picture[:, 0], picture[:, -1]
 
 
 def paint_surround(working: np.ndarray, sheet: np.ndarray, rim: int = SHEET_RIM) -> np.ndarray:
