@@ -21,7 +21,7 @@ from PIL import Image
 
 from digitnet.errors import DigitnetError
 from digitnet.images.background import Background, detect_polarity, ink_map, paper_background
-from digitnet.images.ink import crop_box, ink_mask, ink_thresholds, smooth_3x3, stroke_width, without_ruled_lines
+from digitnet.images.ink import crop_box, ink_mask, ink_thresholds, smooth_3x3, stroke_width
 from digitnet.images.opening import (
     LOAD_SIDE,
     WORK_SIDE,
@@ -31,6 +31,7 @@ from digitnet.images.opening import (
     open_image,
     reduce_for_analysis,
 )
+from digitnet.images.ruling import without_ruled_lines
 from digitnet.images.segment import digit_mask
 from digitnet.images.sheet import SHEET_RIM, find_sheet, paint_surround
 

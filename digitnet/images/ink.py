@@ -1,4 +1,4 @@
-"""Which pixels are ink: ruled lines taken out, a threshold set by the paper's own noise.
+"""Which pixels are ink: a threshold set by the paper's own noise (ruled lines: `digitnet.images.ruling`).
 
 A faint pencil stroke can be only a few grey levels above the paper once the photo is reduced, while a
 photo's sensor noise and the paper's grain can be as strong in a single pixel. What separates them is
@@ -22,7 +22,6 @@ STRONG_NOISE = 6.0  # a pixel this many noise spreads above the paper's level is
 WEAK_NOISE = 3.0  # ... and one this many, connected to such pixels, is ink too (a faint stretch, a hairline)
 WEAK_SHARE = 0.25  # ... as long as it is this share of the way from the paper to the strong threshold
 MIN_CONTRAST = 8.0  # gray levels: nothing fainter than this counts as ink, however quiet the paper
-RULED_PERCENTILE = 10  # what a row or column has even at its faintest: only a line across it raises this
 
 
 @dataclass(frozen=True)
@@ -38,24 +37,6 @@ class InkLevels:
     threshold: float
     low: float
     high: float
-
-
-def without_ruled_lines(ink: np.ndarray) -> np.ndarray:
-    """float32 [h, w]: the ink map less what runs across whole rows and columns (ruled or squared paper).
-
-    Each row's 10th percentile is taken from it, then each column's: a printed line raises its whole row
-    (or column), digit and all, while a digit's stroke, however long, leaves most of its row paper.
-    """
-    ink = np.maximum(ink - _low_percentile(ink, axis=1), 0.0)
-    return np.maximum(ink - _low_percentile(ink, axis=0), 0.0)
-
-
-def _low_percentile(values: np.ndarray, axis: int) -> np.ndarray:
-    """The RULED_PERCENTILE-th value along `axis`, kept as a length-1 axis, from every other pixel: a line
-    across the image is in all of them (np.partition on half the pixels is 10x faster than np.percentile)."""
-    sample = values[:, ::2] if axis == 1 else values[::2]
-    k = (sample.shape[axis] - 1) * RULED_PERCENTILE // 100
-    return np.take(np.partition(sample, k, axis=axis), [k], axis=axis)
 
 
 def smooth_3x3(values: np.ndarray) -> np.ndarray:
