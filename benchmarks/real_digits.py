@@ -5,7 +5,8 @@ only: training never sees its images, templates or fonts. Every image is read on
 `digitnet.reading.read_image` and the model under test: single digits (per capture style, per source:
 stroke templates or fonts, and per way of writing), things that are not one digit (refused with a reason,
 or a 2-4 digit number read right), numbers of 2-8 digits (per layout: gaps or touching, and per
-length), and photos of the sheet lying on a desk (section D, reported apart: no floor is set for it).
+length), photos of the sheet lying on a desk (section D) and photos of writing on ruled or squared paper whose
+lines are turned a few degrees (section E), each reported apart: no floor is set for them.
 Also: how the "not a digit" output compares with refusing on the digits' top probability alone,
 the warm time to prepare a phone photo and to read a 6-digit number, and how the touching-digit reader spells
 touching numbers by itself, and lines made as its training lines are but of MNIST's test digits (given the
@@ -236,19 +237,45 @@ def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
                     "by_style": _rates(numbers, "style"),
                     "reader_alone": spelled_alone, "reader_in_domain": in_domain},
         "on_desk": on_desk(frame[frame["section"] == "D"]),
+        "ruled_turned": on_ruled_paper(frame[frame["section"] == "E"]),
         "timings_ms": timed,
         "floors": floors,
     }
 
 
-def on_desk(photos: pd.DataFrame) -> dict:
-    """Section D, photos of the sheet lying on a desk: by kind, the share answered as it should be (a digit or a
-    number read right; anything else refused, or a 2-4 digit number read right) and the share answered wrongly."""
+# The sections reported apart, in results.md: (key, heading, what they are, [(table column, key of its rates)])
+APART = (
+    ("on_desk", "Photos of the sheet on a desk", "section A, C and B's photo-style pictures laid on a desk or table, "
+     "the desk in the picture, turned up to 12 degrees; writing often comes near the sheet's edge. Answered right: "
+     "a digit or number read right, anything else refused.", [("surface", "by_surface")]),
+    ("ruled_turned", "Photos on ruled or squared paper, turned", "section A, C and B's photo-style pictures on plain "
+     "paper with a ruled or squared sheet's lines under the writing, turned 0.5 to 8 degrees against the picture, as "
+     "in a photo taken by hand.", [("ruling", "by_ruling"), ("capture style", "by_style")]),
+)
+
+
+def _answered(photos: pd.DataFrame) -> tuple[pd.DataFrame, list[list]]:
+    """The photos with "ok" (answered as they should be: a digit or a number read right; anything else refused,
+    or a 2-4 digit number read right) and "wrong" (answered, not right), and by kind [kind, images, ok, wrong]."""
     photos = photos.assign(ok=photos["right"] | (photos["refused"] & (photos["kind"] == "not_digit")))
     photos = photos.assign(wrong=~photos["ok"] & ~photos["refused"])
     by_kind = zip(_rates(photos, "kind", "ok"), _rates(photos, "kind", "wrong"), strict=True)
-    return {"images": len(photos), "by_kind": [[*ok, wrong[2]] for ok, wrong in by_kind],
-            "by_surface": _rates(photos, "source", "ok")}
+    return photos, [[*ok, wrong[2]] for ok, wrong in by_kind]
+
+
+def on_desk(photos: pd.DataFrame) -> dict:
+    """Section D, photos of the sheet lying on a desk: by kind, the share answered as it should be and the share
+    answered wrongly (`_answered`); by surface, the share answered as it should be."""
+    photos, by_kind = _answered(photos)
+    return {"images": len(photos), "by_kind": by_kind, "by_surface": _rates(photos, "source", "ok")}
+
+
+def on_ruled_paper(photos: pd.DataFrame) -> dict:
+    """Section E, photos of writing on ruled or squared paper turned a few degrees: as `on_desk`, by ruling and by
+    capture style."""
+    photos, by_kind = _answered(photos)
+    return {"images": len(photos), "by_kind": by_kind, "by_ruling": _rates(photos, "source", "ok"),
+            "by_style": _rates(photos, "style", "ok")}
 
 
 def measure(ctx: Context) -> dict:
@@ -289,13 +316,13 @@ def to_markdown(section: dict) -> list[str]:
                   f"the yardstick: its own task, without other writers), it spells right: {shares}.", ""]
     lines += table(["digits", "with gaps", "read right", "touching", "read right"], numbers["by_length"]) + [""]
     lines += table(["capture style", "images", "read right"], numbers["by_style"]) + [""]
-    desk = section.get("on_desk")
-    if desk and desk["images"]:
-        lines += [f"**Photos of the sheet on a desk** ({desk['images']}, the desk in the picture): section A, C and "
-                  "B's photo-style pictures laid on a desk or table, turned up to 12 degrees; writing often comes "
-                  "near the sheet's edge. Answered right: a digit or number read right, anything else refused.", ""]
-        lines += table(["kind", "images", "answered right", "read wrong"], desk["by_kind"]) + [""]
-        lines += table(["surface", "images", "answered right"], desk["by_surface"]) + [""]
+    for key, heading, about, extra in APART:
+        photos = section.get(key)
+        if photos and photos["images"]:
+            lines += [f"**{heading}** ({photos['images']}): {about}", ""]
+            lines += table(["kind", "images", "answered right", "read wrong"], photos["by_kind"]) + [""]
+            for column, by in extra:
+                lines += table([column, "images", "answered right"], photos[by]) + [""]
     timed = {key: "n/a" if value is None else f"{value:.1f} ms" for key, value in section["timings_ms"].items()}
     lines += [f"Warm medians: preparing a phone photo of a digit {timed['prepare_photo_ms']}; reading a 6-digit "
               f"number photo {timed['read_six_digits_ms']}."]

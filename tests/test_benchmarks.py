@@ -261,9 +261,12 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert 0 <= user["overall"]["naive_accuracy"] <= 1 and user["overall"]["prepared_refused"] >= 0
     for layout, _, *shares in sections["real_digits"]["numbers"]["by_layout"]:  # right, refused, wrong: all of them
         assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2, layout
-    # the photos on a desk are reported apart, and kept out of the single-digit figures
+    # the photos on a desk and on turned ruled paper are reported apart, and kept out of the single-digit figures
     desk, digits = sections["real_digits"]["on_desk"], sections["real_digits"]["digits"]
     assert desk["images"] == 3 and sum(count for _, count, *_ in desk["by_kind"]) == 3
+    ruled = sections["real_digits"]["ruled_turned"]
+    assert ruled["images"] == 3 and sum(count for _, count, *_ in ruled["by_kind"]) == 3
+    assert sum(count for _, count, *_ in ruled["by_ruling"]) == sum(count for _, count, *_ in ruled["by_style"]) == 3
     assert digits["images"] == sum(count for _, count, *_ in digits["by_style"]) <= 12
 
 
@@ -324,7 +327,8 @@ def test_tiny_run_writes_markdown_json_and_chart(tiny_results):
     _, out, results = tiny_results
     markdown = (out / "results.md").read_text()
     for heading in ("## Machine", "## Floors", "Training throughput", "Where our step's time goes",
-                    "Time to accuracy", "Data loading", "Inference", "User-like images", "Real digits"):
+                    "Time to accuracy", "Data loading", "Inference", "User-like images", "Real digits",
+                    "Photos of the sheet on a desk", "Photos on ruled or squared paper, turned"):
         assert heading in markdown
     assert markdown.count(FLOORS_HEADER) == 1  # every floor of every section in one table
     floors = [item for section in results["sections"].values() for item in section["floors"]]

@@ -15,7 +15,7 @@ from PIL import Image
 
 from tools import yardstick
 from tools.yardstick import __main__ as cli
-from tools.yardstick import desk, digits, fonts, make, negatives, numbers
+from tools.yardstick import desk, digits, fonts, make, negatives, numbers, ruled
 
 REQUIRED = ["file", "kind", "label", "style", "source", "variant", "digits", "boxes"]
 
@@ -39,6 +39,7 @@ def _expected_rows(counts: dict[str, int], installed: list) -> dict[str, int]:
                         if negatives.plan(i)["category"] == "letter" and negatives.plan(i)["k"] % 2 else None),
         "C": lambda i: fonts.FONTS[i % len(fonts.FONTS)] if numbers.plan(i)["font"] else None,
         "D": lambda i: None,  # another section's photo: with fonts missing, another is drawn
+        "E": lambda i: None,
     }
     return {s: sum(need[s](i) is None or need[s](i) in installed for i in range(n)) for s, n in counts.items()}
 
@@ -164,6 +165,32 @@ def test_on_desk_photos_show_a_bright_sheet_on_a_darker_surface(tiny):
         assert np.median(edges) < float(np.percentile(lum, 90)) - 40, name
 
 
+def test_ruled_turned_photos_have_turned_lines_under_the_writing(tiny):
+    """Section E: another section's photo-style picture on plain paper, with a ruled or squared sheet's lines laid
+    under it, turned a little; the writing and its boxes are the source picture's."""
+    out, table = tiny
+    ruled_turned = table[table["section"] == "E"]
+    assert len(ruled_turned) == yardstick.TINY_COUNTS["E"]
+    assert set(ruled_turned["style"]) <= set(desk.PHOTO_STYLES) and set(ruled_turned["source"]) <= set(ruled.RULINGS)
+    assert (ruled_turned[ruled_turned["kind"] != "not_digit"]["boxes"].map(len) > 0).all()
+
+
+@pytest.mark.parametrize("degrees", [-6.0, 0.7, 4.0])
+def test_the_ruling_is_turned_as_asked(degrees):
+    mask = ruled.ruling_mask((400, 600), "lined", degrees, np.random.default_rng(1))
+
+    def line_rows(column: int) -> np.ndarray:
+        on = mask[:, column] > 0.5
+        starts, ends = np.flatnonzero(on[1:] & ~on[:-1]) + 1, np.flatnonzero(~on[1:] & on[:-1]) + 1
+        return np.array([(a + b - 1) / 2 for a, b in zip(starts, ends[ends > starts[0]], strict=False)])
+
+    # 100 columns further right every line is tan(degrees) * 100 rows lower (less than half the lines' spacing)
+    drop = np.tan(np.radians(degrees)) * 100
+    left, right = line_rows(250), line_rows(350)
+    assert len(left) >= 5 and all(np.min(np.abs(right - row - drop)) < 1.0 for row in left[1:-1])
+    assert 0.01 < (mask > 0.5).mean() < 0.08  # thin lines, not a wash
+
+
 def test_read_labels_keeps_labels_as_text(tiny):
     out, _ = tiny
     table = yardstick.read_labels(out)
@@ -198,7 +225,7 @@ def test_without_fonts_the_rest_is_still_generated(tmp_path, monkeypatch, capsys
 def test_cli_writes_labels(tmp_path):
     assert cli.main(["--out", str(tmp_path / "ys"), "--scale", "0.003", "--seed", "3"]) == 0
     table = yardstick.read_labels(tmp_path / "ys")
-    assert len(table) > 0 and set(table["section"]) <= {"A", "B", "C", "D"}
+    assert len(table) > 0 and set(table["section"]) <= {"A", "B", "C", "D", "E"}
 
 
 def test_does_not_import_digitnet():

@@ -1,4 +1,4 @@
-"""Driver: plan the three sections, render images (in a small process pool), write labels.csv.
+"""Driver: plan the sections, render images (in a small process pool), write labels.csv.
 
 Sections and default counts:
   A  digits/         1500 single digits (kind "digit")
@@ -7,6 +7,8 @@ Sections and default counts:
                           (kind "number", source "number")
   C  numbers/         600 numbers of 2-8 digits in four layouts (kind "number")
   D  on_desk/         300 phone photos of A, C and B's photo-style pictures lying on a desk (`desk`)
+  E  ruled_turned/    300 photos of A, C and B's photo-style pictures on ruled or squared paper whose lines are
+                          turned a few degrees, as in a photo taken by hand (`ruled`)
 
 Each image is drawn from numpy.random.default_rng(SeedSequence(seed, spawn_key=(section, i))),
 so it depends only on (seed, section, i); files are written with fixed encoder settings and
@@ -25,13 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import desk, digits, negatives, numbers
+from . import desk, digits, negatives, numbers, ruled
 from .capture import encode
 from .fonts import APT_LINE, installed_fonts, missing_packages
 
-SECTIONS = {"A": ("digits", 1500), "B": ("not_one_digit", 330), "C": ("numbers", 600), "D": ("on_desk", 300)}
-TINY_COUNTS = {"A": 12, "B": 11, "C": 8, "D": 3}
-MAKERS = {"A": digits.make, "B": negatives.make, "C": numbers.make}  # D: desk.make, on the others' pictures
+SECTIONS = {"A": ("digits", 1500), "B": ("not_one_digit", 330), "C": ("numbers", 600), "D": ("on_desk", 300),
+            "E": ("ruled_turned", 300)}
+TINY_COUNTS = {"A": 12, "B": 11, "C": 8, "D": 3, "E": 3}
+MAKERS = {"A": digits.make, "B": negatives.make, "C": numbers.make}
+ON_OTHERS = {"D": desk.make, "E": ruled.make}  # made from the other sections' pictures
 COLUMNS = ["file", "kind", "label", "style", "source", "variant", "digits", "boxes", "renderer", "section", "index",
            "width", "height", "format", "polarity", "transparent"]
 
@@ -49,8 +53,8 @@ def counts_for(scale: float = 1.0) -> dict[str, int]:
 def _render_one(job: tuple[str, int, int, str]) -> dict | None:
     section, index, seed, out_dir = job
     rng = child_rng(seed, section, index)
-    if section == "D":  # another section's picture, drawn from its own stream, laid on a desk
-        pic = desk.make(index, rng, lambda other, j: MAKERS[other](j, child_rng(seed, other, j)))
+    if section in ON_OTHERS:  # another section's picture, drawn from its own stream, on a desk or ruled paper
+        pic = ON_OTHERS[section](index, rng, lambda other, j: MAKERS[other](j, child_rng(seed, other, j)))
     else:
         pic = MAKERS[section](index, rng)
     if pic is None:
