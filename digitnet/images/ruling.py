@@ -80,7 +80,7 @@ def ruling_tilt(ink: np.ndarray) -> float | None:
     fine = _peak_energy(profiles, centres, around)
     peak = int(np.clip(np.argmax(fine), 1, len(around) - 2))
     # between the fine tilts: the vertex of the parabola through the best and its neighbours (a tenth of a
-    # degree is two rows across a 600-pixel picture, more than the levels' tolerance of a row)
+    # degree moves a line by a row across a 600-pixel picture, all of the levels' tolerance either side)
     left, middle, right = fine[peak - 1 : peak + 2]
     bend = left - 2 * middle + right
     step = float(around[1] - around[0])
