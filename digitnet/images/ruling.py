@@ -95,8 +95,7 @@ def _peak_energy(profiles: np.ndarray, centres: np.ndarray, tilts: np.ndarray) -
     """For each tilt: the energy of the thin peaks of the column blocks' row profiles (float [blocks, h])
     summed along lines of that tilt. float [len(tilts)]."""
     blocks, height = profiles.shape
-    shifts = np.round(-np.tan(tilts)[:, None] * centres[None, :]).astype(np.intp)  # [tilts, blocks]
-    shifts -= shifts.min(axis=1, keepdims=True)
+    shifts = _shifts(np.tan(tilts)[:, None], centres[None, :])  # [tilts, blocks]
     rows = height + int(shifts.max()) + 1
     index = (np.arange(height)[None, None, :] + shifts[:, :, None] + (np.arange(len(tilts)) * rows)[:, None, None])
     summed = np.bincount(index.ravel(), weights=np.broadcast_to(profiles, index.shape).ravel(),
@@ -110,8 +109,7 @@ def _line_rows(profiles: np.ndarray, centres: np.ndarray, tilt: float) -> int:
     in all but the faintest RULED_PERCENTILE of the column blocks (float [blocks, h] row profiles, each the sum of
     BLOCK columns)."""
     blocks, height = profiles.shape
-    shifts = np.round(-np.tan(tilt) * centres).astype(np.intp)
-    shifts -= shifts.min()
+    shifts = _shifts(np.tan(tilt), centres)
     sheared = np.zeros((blocks, height + int(shifts.max())), np.float32)
     sheared[np.arange(blocks)[:, None], np.arange(height)[None, :] + shifts[:, None]] = profiles
     k = (blocks - 1) * RULED_PERCENTILE // 100
@@ -130,14 +128,20 @@ def _levels_along(ink: np.ndarray, slope: float) -> np.ndarray:
     """float32 [h, w]: at every pixel, the RULED_PERCENTILE-th value of the line of slope `slope` (rows per
     column) through it, each of its pixels the brightest of three rows (the line's rounding and width)."""
     height, width = ink.shape
-    offsets = np.round(-slope * np.arange(width)).astype(np.intp)
-    offsets -= offsets.min()
+    offsets = _shifts(slope, np.arange(width))
     rows = np.arange(height)[:, None] + offsets[None, :]  # [h, w]: each pixel's row in the sheared map
     sheared = np.full((height + int(offsets.max()), width), np.inf, np.float32)  # inf: outside the picture
     sheared[rows, np.arange(width)[None, :]] = ink
     tolerant = ndimage.maximum_filter1d(sheared, 3, axis=0)
     level = _low_percentile(tolerant, axis=1)[:, 0]
     return np.where(np.isfinite(level), level, 0.0).astype(np.float32)[rows]
+
+
+def _shifts(slopes: np.ndarray | float, columns: np.ndarray) -> np.ndarray:
+    """int [..., columns]: how many rows down to move each of `columns` so that lines of `slopes` (rows per
+    column; a leading axis for several) lie along one row, the least shift 0 for each slope."""
+    shifts = np.round(-slopes * columns).astype(np.intp)
+    return shifts - shifts.min(axis=-1, keepdims=True)
 
 
 def _low_percentile(values: np.ndarray, axis: int) -> np.ndarray:
