@@ -15,7 +15,7 @@ from PIL import Image
 
 from tools import yardstick
 from tools.yardstick import __main__ as cli
-from tools.yardstick import desk, digits, fonts, make, negatives, numbers, ruled
+from tools.yardstick import capture, desk, digits, fonts, make, negatives, numbers, ruled
 
 REQUIRED = ["file", "kind", "label", "style", "source", "variant", "digits", "boxes"]
 
@@ -177,7 +177,7 @@ def test_ruled_turned_photos_have_turned_lines_under_the_writing(tiny):
 
 @pytest.mark.parametrize("degrees", [-6.0, 0.7, 4.0])
 def test_the_ruling_is_turned_as_asked(degrees):
-    mask = ruled.ruling_mask((400, 600), "lined", degrees, np.random.default_rng(1))
+    mask, _, _ = capture.printed_lines((400, 600), "lined", np.random.default_rng(1), degrees)
 
     def line_rows(column: int) -> np.ndarray:
         on = mask[:, column] > 0.5

@@ -109,19 +109,38 @@ def paper(look: Look, shape: tuple[int, int], rng: np.random.Generator) -> np.nd
     tone = 2.5 * fields.fbm(shape, max(h, w) / 6, rng, octaves=3) + 1.2 * fields.fine_noise(shape, rng)
     out = base[None, None, :] + tone[..., None]
     if look.ruling != "plain":
-        spacing = rng.uniform(0.05, 0.09) * max(h, w)
-        offset = rng.uniform(0, spacing)
-        line = np.array([160, 185, 225], np.float32) if rng.random() < 0.7 else np.array([170, 170, 175], np.float32)
-        strength = rng.uniform(0.2, 0.45)
-        ys = np.arange(h, dtype=np.float32)[:, None]
-        # Distance to the nearest printed line; about 2 px wide after the clip.
-        mask = np.clip(1.2 - np.abs(((ys - offset + spacing / 2) % spacing) - spacing / 2), 0, 1)
-        if look.ruling == "squared":
-            xs = np.arange(w, dtype=np.float32)[None, :]
-            mask = np.maximum(mask, np.clip(1.2 - np.abs(((xs - offset + spacing / 2) % spacing) - spacing / 2), 0, 1))
-        mask = np.broadcast_to(mask, (h, w)) * strength
+        mask, line, strength = printed_lines((h, w), look.ruling, rng)
+        mask = mask * strength
         out = out * (1 - mask[..., None]) + (out * line / 255.0) * mask[..., None]
     return out
+
+
+def printed_lines(shape: tuple[int, int], ruling: str, rng: np.random.Generator,
+                  degrees: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """A "lined" or "squared" sheet's printed lines, turned by `degrees` (0: along the rows and columns): (mask,
+    float32 (H, W) in [0, 1], lines about 2 px wide; the lines' colour, RGB float32; their strength, the share of
+    the way from the paper's colour to theirs)."""
+    h, w = shape
+    spacing = rng.uniform(0.05, 0.09) * max(h, w)
+    offset = rng.uniform(0, spacing)
+    line = np.array([160, 185, 225], np.float32) if rng.random() < 0.7 else np.array([170, 170, 175], np.float32)
+    strength = rng.uniform(0.2, 0.45)
+
+    def lines(distance: np.ndarray) -> np.ndarray:
+        # distance to the nearest printed line; about 2 px wide after the clip
+        return np.clip(1.2 - np.abs(((distance - offset + spacing / 2) % spacing) - spacing / 2), 0, 1)
+
+    if degrees == 0:
+        mask = lines(np.arange(h, dtype=np.float32)[:, None])
+        if ruling == "squared":
+            mask = np.maximum(mask, lines(np.arange(w, dtype=np.float32)[None, :]))
+        return np.broadcast_to(mask, (h, w)), line, strength
+    angle = np.radians(degrees)
+    rows, columns = np.mgrid[0:h, 0:w].astype(np.float32)
+    mask = lines(rows * np.cos(angle) - columns * np.sin(angle))  # constant along a turned horizontal line
+    if ruling == "squared":
+        mask = np.maximum(mask, lines(columns * np.cos(angle) + rows * np.sin(angle)))
+    return mask, line, strength
 
 
 def compose(cov: np.ndarray, look: Look, rng: np.random.Generator, background: np.ndarray | None = None) -> Image.Image:

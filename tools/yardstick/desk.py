@@ -43,16 +43,25 @@ def surface(kind: str, width: int, height: int, rng: np.random.Generator) -> np.
     return np.broadcast_to(pixels, (height, width, 3)).astype(np.float32)
 
 
-def make(index: int, rng: np.random.Generator, source: Callable[[str, int], Picture | None]) -> Picture | None:
-    """Image i of section D; `source(section, j)` draws image j of another section. None when no photo-style
-    picture came up in a few tries (or its font is not installed)."""
+def photo_picture(rng: np.random.Generator, source: Callable[[str, int], Picture | None],
+                  plain_paper: bool = False) -> Picture | None:
+    """A photo-style picture of section A, C or B (in SOURCES' shares), on plain paper if `plain_paper`;
+    `source(section, j)` draws image j of another section. None when none came up in a few tries (or its font
+    is not installed)."""
     shares = np.array([share for _, _, share in SOURCES])
     for _ in range(12):
         section, count, _ = SOURCES[int(rng.choice(len(SOURCES), p=shares / shares.sum()))]
         picture = source(section, int(rng.integers(count)))
-        if picture is not None and picture.look.style in PHOTO_STYLES:
-            break
-    else:
+        if picture is not None and picture.look.style in PHOTO_STYLES and \
+                (not plain_paper or picture.look.ruling == "plain"):
+            return picture
+    return None
+
+
+def make(index: int, rng: np.random.Generator, source: Callable[[str, int], Picture | None]) -> Picture | None:
+    """Image i of section D (`photo_picture` drawn with `source`, laid on a desk), or None."""
+    picture = photo_picture(rng, source)
+    if picture is None:
         return None
     sheet = picture.image.convert("RGB")
     cover = rng.uniform(0.35, 0.8)  # share of the frame's sides the sheet spans
