@@ -31,23 +31,27 @@ help:
 venv: $(STAMP)
 
 # Packages are installed by uv, which puts the ~150 of them in place in a fraction of pip's time: the uv
-# on PATH if there is one, else one fetched into .venv by pip (a single small wheel). When uv cannot be
+# on PATH if there is one, else one fetched by pip into .venv/tools (a single small wheel). When uv cannot be
 # had or fails, pip installs them itself. Either way one resolution, one install, no pip self-upgrade.
+# The venv is made without pip (ensurepip takes 2.5 s); uv puts pip in beside the rest, as `digitnet data`
+# and `make bench` use it, and the fallback bootstraps it first.
 # Byte-compiled at install time, as pip does: otherwise the first imports of TensorFlow in every test worker
 # and every process the tests start compile it again (measured: the first make test took 90 s longer).
 # uv leaves out rfc3987-syntax, an optional IRI checker that jsonschema loads whenever it is installed (the
 # Jupyter packages pull it in): it builds an Earley parser on import, 0.75 s in every process that opens a
 # notebook (papermill, nbconvert, JupyterLab, the test workers), and nothing here checks IRIs.
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@uv="$$(command -v uv || true)"; \
-	if [ -z "$$uv" ] && $(BIN)/python -m pip install --quiet "$(UV_VERSION)" 2>/dev/null; then uv=$(BIN)/uv; fi; \
+	if [ -z "$$uv" ] && $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+	     --target $(VENV)/tools "$(UV_VERSION)" 2>/dev/null; then uv=$(VENV)/tools/bin/uv; fi; \
 	echo rfc3987-syntax > $(VENV)/excluded.txt; \
-	if [ -n "$$uv" ] && "$$uv" pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt -e . \
+	if [ -n "$$uv" ] && "$$uv" pip install --quiet --compile-bytecode --python $(BIN)/python pip -r requirements.txt -e . \
 	     --excludes $(VENV)/excluded.txt; then \
 	  echo "installed with $$("$$uv" --version)"; \
 	else \
 	  echo "installing with pip"; \
+	  ($(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null) && \
 	  $(BIN)/python -m pip install --quiet -r requirements.txt && $(BIN)/python -m pip install --quiet --no-deps -e .; \
 	fi
 	@# Notebook outputs never reach a commit: .gitattributes names the nbstripout filter, configured here
