@@ -97,3 +97,43 @@ def test_a_pencil_digit_on_turned_ruled_paper_is_one_glyph(degrees, squared):
     assert len(glyphs) == 1
     top, bottom, left, right = glyphs[0].box
     assert right - left < 0.35 * found.ink_pixels.shape[1]  # the 7 alone, not a line across the picture
+
+
+def turned_sheet(degrees: float) -> np.ndarray:
+    """bool [h, w] of SIZE: a sheet turned by `degrees` about the picture's centre, as big as fits inside it."""
+    height, width = SIZE[1], SIZE[0]
+    rows, columns = np.mgrid[0:height, 0:width]
+    turn = math.radians(degrees)
+    along = (columns - width / 2) * math.cos(turn) + (rows - height / 2) * math.sin(turn)
+    across = -(columns - width / 2) * math.sin(turn) + (rows - height / 2) * math.cos(turn)
+    return (np.abs(along) < 0.4 * width) & (np.abs(across) < 0.4 * height)
+
+
+@pytest.mark.parametrize("squared", [False, True], ids=["lined", "squared"])
+def test_on_a_sheet_cut_out_of_a_desk_photo_only_the_sheet_counts(squared):
+    # A sheet laid turned on a desk: its box's corners are painted over with paper, and its lines stop at its
+    # edges, so no line runs across the whole box; on the sheet alone they do.
+    paper = turned_sheet(8.0)
+    ink = np.where(paper, ink_of(ruled_photo(8.0, squared=squared)), 0.0).astype(np.float32)
+    tilt = ruling_tilt(ink, paper)
+    assert tilt is not None and math.degrees(tilt) == pytest.approx(8.0, abs=0.3)
+    cleaned = without_ruled_lines(ink, paper)
+    away = paper.copy()
+    away[150:460, 300:500] = False  # the digit's surroundings
+    assert np.percentile(cleaned[away], 99.9) < 12 < np.percentile(ink[away], 99.9)
+    digit = ink_of(ruled_photo(8.0, squared=squared, line_contrast=0.0)) > 40
+    assert np.median(cleaned[digit]) > 0.8 * np.median(ink[digit])
+
+
+def test_a_pencil_digit_on_squared_paper_laid_turned_on_a_desk_is_one_glyph():
+    sheet = ruled_photo(0.0, squared=True, line_contrast=60.0, pencil_contrast=70.0).convert("RGB")
+    turned = sheet.rotate(8.0, expand=True, resample=Image.Resampling.BICUBIC)
+    where = Image.new("L", SIZE, 255).rotate(8.0, expand=True, resample=Image.Resampling.BICUBIC)
+    photo = Image.new("RGB", (1400, 1100), (70, 60, 55))  # a dark desk
+    photo.paste(turned, (250, 200), where)
+    found = analyse(photo, "desk.jpg")
+    assert found.origin != (0, 0)  # the sheet was cut out of the photo
+    glyphs = [glyph for glyph in find_glyphs(found.ink_pixels, found.smoothed, "desk.jpg") if not glyph.separator]
+    assert len(glyphs) == 1
+    top, bottom, left, right = glyphs[0].box
+    assert right - left < 0.35 * found.ink_pixels.shape[1]

@@ -33,7 +33,7 @@ from digitnet.images.opening import (
 )
 from digitnet.images.ruling import without_ruled_lines
 from digitnet.images.segment import digit_mask
-from digitnet.images.sheet import SHEET_RIM, find_sheet, paint_surround
+from digitnet.images.sheet import SHEET_RIM, find_sheet, paint_surround, paper_within
 
 FINE_SCALE = 0.1  # the closing's window for thin strokes, as a fraction of the working copy's longest side
 COARSE_SCALE = 1 / 6  # the first closing's window: wider than a marker's strokes
@@ -116,10 +116,11 @@ class Analysis:
 
 
 def _find_ink(working_image: Image.Image, working: np.ndarray, polarity: str, scale: float, label: str,
-              stroke_share: float = 0.0) -> tuple:
-    """(background, ink, smoothed, weak, strong, ink pixels) with a closing of `scale` working pixels."""
+              stroke_share: float = 0.0, paper: np.ndarray | None = None) -> tuple:
+    """(background, ink, smoothed, weak, strong, ink pixels) with a closing of `scale` working pixels (`paper`:
+    bool [h, w], the sheet's own pixels when a sheet was cut out of a photo of a desk, else None)."""
     background = paper_background(working_image, polarity, scale)
-    ink = without_ruled_lines(ink_map(working, background.sample(*working.shape[:2]), polarity))
+    ink = without_ruled_lines(ink_map(working, background.sample(*working.shape[:2]), polarity), paper)
     smoothed = smooth_3x3(ink)
     weak, strong = ink_thresholds(smoothed, label, stroke_share)
     return background, ink, smoothed, weak, strong, ink_mask(smoothed, weak, strong)
@@ -164,15 +165,16 @@ def _analyse_at(image: Image.Image, decode_scale: float, max_side: int, label: s
     file_size = tuple(round(side * decode_scale) for side in image.size)
     working_image, factor = reduce_for_analysis(image, max_side)
     working = image_to_array(working_image)
-    origin, picture = (0, 0), working_image
+    origin, picture, paper = (0, 0), working_image, None
     sheet = find_sheet(working)
     if sheet is not None:  # a photo of a sheet on a desk: only the sheet is analysed, at the working copy's detail
-        image, origin, working_image, factor, working = _on_sheet(image, working_image, factor, sheet, max_side)
+        image, origin, working_image, factor, working, paper = _on_sheet(image, working_image, factor, sheet,
+                                                                         max_side)
     polarity = detect_polarity(working)
     side = max(working.shape[:2])
     # The second look is for hairlines: the fine closing, without a probe.
-    room = 0.0 if stroke_share else _stroke_room(working_image, polarity, side, label)
-    found = _find_ink(working_image, working, polarity, closing_window(room, side), label, stroke_share)
+    room = 0.0 if stroke_share else _stroke_room(working_image, polarity, side, label, paper)
+    found = _find_ink(working_image, working, polarity, closing_window(room, side), label, stroke_share, paper)
     background, ink, smoothed, weak, strong, ink_pixels = found
     return Analysis(image, decode_scale, working_image, factor, background, ink, smoothed, weak, strong, ink_pixels,
                     origin, file_size, picture)
@@ -180,7 +182,8 @@ def _analyse_at(image: Image.Image, decode_scale: float, max_side: int, label: s
 
 def _on_sheet(image: Image.Image, working_image: Image.Image, factor: int, sheet: np.ndarray, max_side: int):
     """The sheet (bool [h, w] on the working copy, `find_sheet`) cut out of `image` and reduced to a working
-    copy of its own, its surround painted over: (image, origin, working image, factor, working pixels)."""
+    copy of its own, its surround painted over: (image, origin, working image, factor, working pixels, paper),
+    paper: bool [h, w] on the new copy, the sheet's pixels that were not painted over."""
     top, bottom, left, right = crop_box(sheet)
     origin = (left * factor, top * factor)
     image = image.crop((*origin, min(right * factor, image.width), min(bottom * factor, image.height)))
@@ -191,19 +194,26 @@ def _on_sheet(image: Image.Image, working_image: Image.Image, factor: int, sheet
     columns = ((origin[0] + (np.arange(working.shape[1]) + 0.5) * cropped_factor) / factor).astype(int)
     sheet = sheet[np.ix_(np.clip(rows, 0, sheet.shape[0] - 1), np.clip(columns, 0, sheet.shape[1] - 1))]
     # the sheet's edge is known to a pixel of the first copy: the rim painted over spans that much and more
-    working = paint_surround(working, sheet, SHEET_RIM * math.ceil(factor / cropped_factor) + 1)
+    rim = SHEET_RIM * math.ceil(factor / cropped_factor) + 1
+    working = paint_surround(working, sheet, rim)
     pixels = np.round(working[..., 0] if cropped.mode == "L" else working).astype(np.uint8)
-    return image, origin, Image.fromarray(pixels, mode=cropped.mode), cropped_factor, working
+    return image, origin, Image.fromarray(pixels, mode=cropped.mode), cropped_factor, working, paper_within(sheet, rim)
 
 
-def _stroke_room(working_image: Image.Image, polarity: str, side: int, label: str) -> float:
+def _stroke_room(working_image: Image.Image, polarity: str, side: int, label: str,
+                 paper: np.ndarray | None = None) -> float:
     """The room (working pixels) the strokes need in the paper's closing, from a first look at a quarter of
     the resolution with the coarse closing that keeps even wide strokes: it tells thin strokes from wide
     ones at a small part of the cost of a full look. 0 when that look finds no ink."""
-    small = working_image.reduce(PROBE_REDUCTION) if min(working_image.size) >= 32 * PROBE_REDUCTION else working_image
+    reduce = min(working_image.size) >= 32 * PROBE_REDUCTION
+    small = working_image.reduce(PROBE_REDUCTION) if reduce else working_image
     small_side = max(small.size)
+    if paper is not None and reduce:  # the reduced copy's pixels wholly on the sheet (its last row may be partial)
+        padded = np.zeros((small.height * PROBE_REDUCTION, small.width * PROBE_REDUCTION), bool)
+        padded[: paper.shape[0], : paper.shape[1]] = paper
+        paper = padded.reshape(small.height, PROBE_REDUCTION, small.width, PROBE_REDUCTION).all(axis=(1, 3))
     try:
-        probe = _find_ink(small, image_to_array(small), polarity, COARSE_SCALE * small_side, label)
+        probe = _find_ink(small, image_to_array(small), polarity, COARSE_SCALE * small_side, label, paper=paper)
         # The writing's width, not a shadow's; the 3x3 smoothing widened every stroke by about 2 pixels.
         # (Writing is not freed from shadows here: at this resolution vignettes often touch the edge, and it
         # would cost 0.2 ms of a 5 ms budget to tell the same stroke width.)

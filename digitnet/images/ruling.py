@@ -37,13 +37,19 @@ LINE_WEIGHTS = np.array([-3 / 8] * 4 + [1.0] * 3 + [-3 / 8] * 4)  # see `_thin_l
 MIN_TILT = np.radians(0.15)  # below this, a line stays within the rows it starts in: the straight path does
 
 
-def without_ruled_lines(ink: np.ndarray) -> np.ndarray:
+def without_ruled_lines(ink: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
     """float32 [h, w]: the ink map less what runs across the whole picture along the ruling's tilt.
 
     Straight (no turned ruling found): each row's 10th percentile is taken from it, then each column's.
     Turned: the same along lines of the ruling's tilt, with a row's tolerance either side of them.
+
+    Args:
+        ink: float32 [h, w], the ink map.
+        paper: bool [h, w], where the sheet of paper is when the picture is a sheet cut out of a photo of a desk
+            (`digitnet.images.sheet`), or None (all of it). A sheet laid turned on the desk leaves corners of its
+            box painted over, where its lines stop: the lines are looked for, and measured, on the sheet only.
     """
-    tilt = ruling_tilt(ink)
+    tilt = ruling_tilt(ink, paper)
     if tilt is None:
         ink = np.maximum(ink - _low_percentile(ink, axis=1), 0.0)
         return np.maximum(ink - _low_percentile(ink, axis=0), 0.0)
@@ -51,15 +57,20 @@ def without_ruled_lines(ink: np.ndarray) -> np.ndarray:
     # A square's other lines are turned alike: down the picture they drift left as the first ones drift down.
     # Both levels come from the same map: with the first lines (and a row either side) taken out first, the
     # others had a gap at every crossing, a tenth of their length, and their faintest tenth was paper.
-    across = np.maximum(_levels_along(ink, slope), _levels_along(ink.T, -slope).T)
+    if paper is not None:
+        ink_on_paper = np.where(paper, ink, np.inf)  # inf: off the sheet, as off the picture
+        across = np.maximum(_levels_along(ink_on_paper, slope), _levels_along(ink_on_paper.T, -slope).T)
+    else:
+        across = np.maximum(_levels_along(ink, slope), _levels_along(ink.T, -slope).T)
     return np.maximum(ink - across, 0.0)
 
 
-def ruling_tilt(ink: np.ndarray) -> float | None:
+def ruling_tilt(ink: np.ndarray, paper: np.ndarray | None = None) -> float | None:
     """The tilt in radians of a turned ruling's lines (rows they descend per column, as an angle), or None.
 
     Args:
         ink: float32 [h, w], the ink map.
+        paper: bool [h, w] or None, as for `without_ruled_lines`: the blocks' rows off the sheet do not count.
     Returns:
         None when no ruling runs across the picture (LINE_ROWS) or it is straight (MIN_TILT).
     """
@@ -68,11 +79,18 @@ def ruling_tilt(ink: np.ndarray) -> float | None:
     if blocks < MIN_BLOCKS or height < 2 * PEAK_WIDTH:
         return None
     profiles = ink[:, : blocks * BLOCK].reshape(height, blocks, BLOCK).sum(axis=2).T  # [blocks, h]
+    on_paper = None if paper is None else _rows_on_paper(paper, blocks)
     # First the quick test that spares most pictures the search (0.75 ms of a photo's 5): printed lines, at any
     # of these tilts, are thin peaks in nearly every block's profile; writing and shading leave most blocks
     # without any.
-    rows_of_lines = np.sort((_thin_lines(profiles) >= LINE_LEVEL * BLOCK).sum(axis=1))
-    if rows_of_lines[blocks * RULED_PERCENTILE // 100] < LINE_ROWS // 4:
+    lines = _thin_lines(profiles) >= LINE_LEVEL * BLOCK
+    if on_paper is not None:  # the blocks mostly on the sheet, each counted on it
+        lines &= on_paper
+        lines = lines[on_paper.mean(axis=1) >= 0.5]
+        if len(lines) < MIN_BLOCKS // 2:  # a small sheet's copy is narrow, and its rim's blocks are painted over
+            return None
+    rows_of_lines = np.sort(lines.sum(axis=1))
+    if rows_of_lines[len(rows_of_lines) * RULED_PERCENTILE // 100] < LINE_ROWS // 4:
         return None
     centres = (np.arange(blocks) + 0.5) * BLOCK
     coarse = _peak_energy(profiles, centres, COARSE_TILTS)
@@ -85,10 +103,18 @@ def ruling_tilt(ink: np.ndarray) -> float | None:
     bend = left - 2 * middle + right
     step = float(around[1] - around[0])
     best = float(around[peak]) + (0.5 * step * (left - right) / bend if bend < 0 else 0.0)
-    if abs(best) < MIN_TILT or _line_rows(profiles, centres, best) <= max(_line_rows(profiles, centres, 0.0),
-                                                                         LINE_ROWS - 1):
+    if abs(best) < MIN_TILT or _line_rows(profiles, centres, best, on_paper) <= max(
+            _line_rows(profiles, centres, 0.0, on_paper), LINE_ROWS - 1):
         return None
     return best
+
+
+def _rows_on_paper(paper: np.ndarray, blocks: int) -> np.ndarray:
+    """bool [blocks, h]: where a block's thin-line ink (`_thin_lines`, 11 rows) lies wholly on the sheet (paper:
+    bool [h, w])."""
+    height = paper.shape[0]
+    whole = paper[:, : blocks * BLOCK].reshape(height, blocks, BLOCK).all(axis=2).T
+    return ndimage.minimum_filter1d(whole, len(LINE_WEIGHTS), axis=1, mode="constant", cval=False)
 
 
 def _peak_energy(profiles: np.ndarray, centres: np.ndarray, tilts: np.ndarray) -> np.ndarray:
@@ -104,16 +130,25 @@ def _peak_energy(profiles: np.ndarray, centres: np.ndarray, tilts: np.ndarray) -
     return (peaks**2).sum(axis=1)
 
 
-def _line_rows(profiles: np.ndarray, centres: np.ndarray, tilt: float) -> int:
+def _line_rows(profiles: np.ndarray, centres: np.ndarray, tilt: float, on_paper: np.ndarray | None = None) -> int:
     """How many rows along lines of `tilt` keep LINE_LEVEL grey levels of thin lines' ink per column (`_thin_lines`)
     in all but the faintest RULED_PERCENTILE of the column blocks (float [blocks, h] row profiles, each the sum of
-    BLOCK columns)."""
+    BLOCK columns). With `on_paper` (bool [blocks, h], `_rows_on_paper`), only the blocks on the sheet count, and
+    only rows that cross it in half of the blocks."""
     blocks, height = profiles.shape
     shifts = _shifts(np.tan(tilt), centres)
+    where = np.arange(blocks)[:, None], np.arange(height)[None, :] + shifts[:, None]
     sheared = np.zeros((blocks, height + int(shifts.max())), np.float32)
-    sheared[np.arange(blocks)[:, None], np.arange(height)[None, :] + shifts[:, None]] = profiles
+    sheared[where] = profiles
+    thin = _thin_lines(sheared)
+    crossing = True
+    if on_paper is not None:  # off the sheet a block passes, so that the faintest tenth is of those on it
+        sheared_on_paper = np.zeros(sheared.shape, bool)
+        sheared_on_paper[where] = on_paper
+        thin[~sheared_on_paper] = np.inf
+        crossing = sheared_on_paper.sum(axis=0) >= blocks / 2
     k = (blocks - 1) * RULED_PERCENTILE // 100
-    return int((np.partition(_thin_lines(sheared), k, axis=0)[k] >= LINE_LEVEL * BLOCK).sum())
+    return int(((np.partition(thin, k, axis=0)[k] >= LINE_LEVEL * BLOCK) & crossing).sum())
 
 
 def _thin_lines(profiles: np.ndarray) -> np.ndarray:
@@ -126,7 +161,8 @@ def _thin_lines(profiles: np.ndarray) -> np.ndarray:
 
 def _levels_along(ink: np.ndarray, slope: float) -> np.ndarray:
     """float32 [h, w]: at every pixel, the RULED_PERCENTILE-th value of the line of slope `slope` (rows per
-    column) through it, each of its pixels the brightest of three rows (the line's rounding and width)."""
+    column) through it, each of its pixels the brightest of three rows (the line's rounding and width). Pixels
+    of `ink` that are inf (off the sheet) count as off the picture."""
     height, width = ink.shape
     offsets = _shifts(slope, np.arange(width))
     rows = np.arange(height)[:, None] + offsets[None, :]  # [h, w]: each pixel's row in the sheared map

@@ -104,10 +104,15 @@ def _edges(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return picture[0], picture[-1], picture[:, 0], picture[:, -1]
 
 
+def paper_within(sheet: np.ndarray, rim: int = SHEET_RIM) -> np.ndarray:
+    """bool [h, w]: the sheet (bool [h, w]) less its rim of `rim` pixels, the paper `paint_surround` keeps."""
+    return ndimage.binary_erosion(sheet, iterations=rim)
+
+
 def paint_surround(working: np.ndarray, sheet: np.ndarray, rim: int = SHEET_RIM) -> np.ndarray:
     """float32 [h, w, C]: `working` with every pixel off the sheet (bool [h, w]), and its rim (`rim` pixels), given
     the paper's colour at the nearest pixel on the sheet (PAPER_WINDOW)."""
-    inner = ndimage.binary_erosion(sheet, iterations=rim)
+    inner = paper_within(sheet, rim)
     if not inner.any():
         return working
     # the paper's own colour, shading included, with the strokes closed over
