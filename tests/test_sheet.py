@@ -28,11 +28,14 @@ def paper_with_seven() -> Image.Image:
     return image
 
 
-def desk(kind: str) -> Image.Image:
-    """A desk DESK_SIZE px: "dark", "wood" (stripes of grain) or "grey" (noisy)."""
+def desk(kind: str, size: tuple[int, int] = DESK_SIZE) -> Image.Image:
+    """A desk `size` px: "dark", "wood" (stripes of grain), "grey" (noisy) or "light" (a pale grey laminate, only
+    about 50 grey levels darker than the paper)."""
     rng = np.random.default_rng(0)
-    height, width = DESK_SIZE[1], DESK_SIZE[0]
-    if kind == "dark":
+    width, height = size
+    if kind == "light":
+        pixels = 160 + rng.normal(0, 4, (height, width, 3))
+    elif kind == "dark":
         pixels = np.full((height, width, 3), 45.0)
     elif kind == "wood":
         grain = 18 * np.sin(np.arange(width) / 6.0)[None, :, None] * np.array([1.0, 0.7, 0.4])
@@ -42,11 +45,11 @@ def desk(kind: str) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def on_desk(kind: str, angle: float = 0.0) -> tuple[Image.Image, np.ndarray]:
+def on_desk(kind: str, angle: float = 0.0, desk_size: tuple[int, int] = DESK_SIZE) -> tuple[Image.Image, np.ndarray]:
     """The paper with its 7 laid on a desk, turned by `angle` degrees: (the photo, bool [h, w] where the paper is)."""
     paper = paper_with_seven().rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
     where = Image.new("L", PAPER_SIZE, 255).rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
-    photo, mask = desk(kind), Image.new("L", DESK_SIZE, 0)
+    photo, mask = desk(kind, desk_size), Image.new("L", desk_size, 0)
     photo.paste(paper, PAPER_AT, where)
     mask.paste(where, PAPER_AT)
     return photo, np.asarray(mask) > 127
@@ -57,7 +60,7 @@ def sheet_found(photo: Image.Image) -> np.ndarray | None:
     return find_sheet(image_to_array(working))
 
 
-@pytest.mark.parametrize("kind", ["dark", "wood", "grey"])
+@pytest.mark.parametrize("kind", ["dark", "wood", "grey", "light"])
 @pytest.mark.parametrize("angle", [0.0, 8.0])
 def test_the_sheet_on_a_desk_is_found_whole(kind, angle):
     photo, paper = on_desk(kind, angle)
@@ -84,6 +87,14 @@ def test_a_digit_on_a_sheet_on_a_desk_is_read_and_placed_in_the_files_pixels(kin
     # the sheet is cut out of the photo and analysed in more detail than the whole picture's working copy gives it
     _, factor = reduce_for_analysis(photo)
     assert analyse(photo, "desk.jpg").working_image.size[0] >= 1.4 * PAPER_SIZE[0] / factor
+
+
+def test_a_small_sheet_far_off_on_a_wide_desk_is_found_and_read():
+    # the paper is 7% of the picture, as a sticky note photographed with the desk around it
+    photo, _ = on_desk("wood", 5.0, desk_size=(1500, 1100))
+    assert sheet_found(photo) is not None
+    result = reading.read_image(Answers(other_digit=7), photo, name="desk.jpg")
+    assert result.ok and result.number == "7", result.refusal
 
 
 def vignetted_paper() -> Image.Image:
