@@ -646,7 +646,35 @@ def test_truncated_image(tmp_path, fmt):
     assert message.startswith(str(path)) and ("truncated" in message or "corrupt" in message)
 
 
-def test_heic_photo_gets_advice(tmp_path):
+def heic_photo(upright: Image.Image, orientation: int = 6) -> bytes:
+    """A HEIC photo as an iPhone saves one: its pixels stored turned, the Orientation tag saying so."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored = upright.convert("RGB").transpose(STORED_AS[orientation])
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(stored).save(buffer, quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def test_heic_photo_is_read_upright(tmp_path):
+    upright = draw_seven(size=(240, 180))
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(heic_photo(upright))
+    assert open_image(path).size == (240, 180)
+    expected = prepare_image(encode(upright.convert("RGB"), "JPEG", quality=95)).pixels
+    assert similarity(prepare_image(path).pixels, expected) > 0.97
+
+
+def test_truncated_heic_photo(tmp_path):
+    path = tmp_path / "IMG_0002.HEIC"
+    path.write_bytes(heic_photo(draw_seven(size=(240, 180)))[:300])
+    message = refused(path)
+    assert message.startswith(str(path)) and "truncated HEIC" in message
+
+
+def test_heic_photo_without_pillow_heif_gets_advice(tmp_path, monkeypatch):
+    monkeypatch.setattr(opening, "_heif_readable", lambda: False)
     path = tmp_path / "IMG_0001.HEIC"
     path.write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(200))
     message = refused(path)

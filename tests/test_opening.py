@@ -10,6 +10,7 @@ import time
 import warnings
 
 import numpy as np
+import pillow_heif
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +21,8 @@ from digitnet.images import PreparedImage, prepare_image
 from digitnet.images import opening as opening_module
 from digitnet.images.opening import MAX_PIXELS, open_image
 
-FORMATS = ["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "ICO", "PPM"]
+FORMATS = ["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "ICO", "PPM", "HEIF"]
+pillow_heif.register_heif_opener()  # for saving HEIF here (digitnet registers it to read the first HEIC it opens)
 CASES = {"run": 0, "prepared": 0, "refused": 0}
 # Memory an image may take however small its file: a header may claim up to MAX_PIXELS pixels, refused only when
 # the data runs out, and preparing works on float copies of a much smaller working image.

@@ -2,7 +2,8 @@
 
 `open_image` refuses what is not a readable image (empty, too big, truncated, a decompression bomb)
 before decoding any pixels, takes the first frame, honours the EXIF orientation of phone photos and
-decodes large JPEGs at a reduced scale (``Image.draft``) for speed. `flatten_image` composites
+decodes large JPEGs at a reduced scale (``Image.draft``) for speed. HEIC/HEIF photos (what iPhones take)
+are read through pillow-heif's Pillow plugin, registered the first time one is opened. `flatten_image` composites
 transparency onto white (onto black for a white digit on a transparent canvas) and brings every mode
 (16-bit, palette, CMYK, 1-bit) to "L" or "RGB". Every refusal is a one-line `DigitnetError` that starts
 with the file's name.
@@ -10,6 +11,7 @@ with the file's name.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -30,6 +32,9 @@ _HIGH_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | Image.Image
+# The brands of an ISO base media file ("ftyp" box) that hold a HEIC/HEIF still image or sequence.
+_HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftypheim", b"ftypheis", b"ftyphevc", b"ftyphevx", b"ftypmif1",
+                b"ftypmsf1")
 
 
 def name_of(source: object, name: str | None) -> str:
@@ -90,8 +95,27 @@ def _check_dimensions(image: Image.Image, label: str) -> None:
         )
 
 
+@functools.cache
+def _heif_readable() -> bool:
+    """Whether HEIC/HEIF files can be opened: pillow-heif's Pillow plugin, registered on first use (it adds a
+    format to Pillow for the whole process, so only once a HEIC file is actually opened). Its thumbnails are
+    not read: only the photo itself is used."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener(thumbnails=False)
+    return True
+
+
+def _is_heif(data: bytes) -> bool:
+    return data[4:12] in _HEIF_BRANDS
+
+
 def _open_header(data: bytes, label: str) -> Image.Image:
     """Parse only the header (Pillow decodes lazily) and check the dimensions it claims."""
+    if _is_heif(data):
+        _heif_readable()
     try:
         with warnings.catch_warnings():
             # Pillow warns (and above twice its limit raises) for huge images; we apply our own limit.
@@ -126,8 +150,10 @@ _SIGNATURES = (
 
 def _unreadable_reason(data: bytes, unknown: str = "not an image (or a format Pillow cannot read)") -> str:
     """Why Pillow could not open these bytes, in words for the user (``unknown`` if the format is)."""
-    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
-        return "HEIC/HEIF photos cannot be read here: export or convert it to JPEG or PNG"
+    if _is_heif(data):
+        if _heif_readable():
+            return "corrupt or truncated HEIC/HEIF file"
+        return "HEIC/HEIF photos cannot be read without pillow-heif (make venv installs it): convert it to JPEG or PNG"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "corrupt or truncated WebP file"
     if data[:2] == b"BM" and data[6:10] == bytes(4):  # "BM", file size, four reserved zero bytes
