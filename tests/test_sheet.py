@@ -89,6 +89,23 @@ def test_a_digit_on_a_sheet_on_a_desk_is_read_and_placed_in_the_files_pixels(kin
     assert analyse(photo, "desk.jpg").working_image.size[0] >= 1.4 * PAPER_SIZE[0] / factor
 
 
+def test_a_stroke_written_into_the_sheets_edge_cuts_nothing_off():
+    # a 7 whose stem runs down into the paper's bottom edge parts the bright paper in two: the piece left of it,
+    # and the stem itself, are still the sheet (else they were painted over with the desk, and the 7 was lost)
+    paper = paper_with_seven()
+    ImageDraw.Draw(paper).line([(60, 40), (200, 40), (110, 300)], fill=(30, 30, 90), width=10)
+    photo = desk("dark")
+    photo.paste(paper, PAPER_AT)
+    truth = np.zeros(DESK_SIZE[::-1], bool)
+    truth[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
+    sheet = sheet_found(photo)
+    assert sheet is not None
+    _, factor = reduce_for_analysis(photo)
+    truth = truth[factor // 2 :: factor, factor // 2 :: factor]
+    sheet = sheet[: truth.shape[0], : truth.shape[1]]
+    assert (sheet & truth).sum() >= 0.95 * (sheet | truth).sum()
+
+
 def test_a_small_sheet_far_off_on_a_wide_desk_is_found_and_read():
     # the paper is 7% of the picture, as a sticky note photographed with the desk around it
     photo, _ = on_desk("wood", 5.0, desk_size=(1500, 1100))
