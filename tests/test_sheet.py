@@ -105,6 +105,27 @@ def test_a_stroke_written_into_the_sheets_edge_cuts_nothing_off():
     assert_found_whole(photo, where)
 
 
+def test_writing_where_the_sheet_runs_out_of_the_photo_stays_on_the_sheet():
+    # the paper runs out of the picture at the bottom, and a bold marker loop there (wider than the strokes the
+    # paper is joined across) reaches the picture's edge: it and what it encloses against that edge are on the
+    # sheet, not a notch of the desk to paint over
+    paper = paper_with_seven()
+    ImageDraw.Draw(paper).ellipse([140, 180, 280, 340], outline=(30, 30, 90), width=48)
+    photo = desk("dark")
+    at = (PAPER_AT[0], DESK_SIZE[1] - PAPER_SIZE[1] + 40)  # its bottom 40 rows out of the picture
+    photo.paste(paper, at)
+    where = np.zeros(DESK_SIZE[::-1], bool)
+    where[at[1] :, at[0] : at[0] + PAPER_SIZE[0]] = True
+    assert_found_whole(photo, where)
+    loop = np.zeros(DESK_SIZE[::-1], bool)
+    loop[at[1] + 180 :, at[0] + 140 : at[0] + 281] = True  # the loop's box, cut by the picture's edge
+    sheet = sheet_found(photo)
+    _, factor = reduce_for_analysis(photo)
+    loop = loop[factor // 2 :: factor, factor // 2 :: factor]
+    rows, columns = min(loop.shape[0], sheet.shape[0]), min(loop.shape[1], sheet.shape[1])
+    assert sheet[:rows, :columns][loop[:rows, :columns]].mean() > 0.95
+
+
 def test_a_small_sheet_far_off_on_a_wide_desk_is_found_and_read():
     # the paper is 7% of the picture, as a sticky note photographed with the desk around it
     photo, _ = on_desk("wood", 5.0, desk_size=(1500, 1100))
