@@ -114,15 +114,33 @@ def _note(message: str) -> str:
     return message
 
 
+def _image_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
+    """(as given, file to read) for each path given, a folder's files in its place, in name order (hidden files
+    such as .DS_Store left out); (folder, None) for a folder with no files. Each file is read or refused on its
+    own line, so a file in the folder that is no image says so."""
+    files: list[tuple[Path, Path | None]] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(item for item in path.iterdir() if item.is_file() and not item.name.startswith("."))
+            files += [(path, item) for item in inside] or [(path, None)]
+        else:
+            files.append((path, path))
+    return files
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from digitnet.versions import resolve_model_dir
 
     model_dir = resolve_model_dir(args.model, args.export_dir)
+    from digitnet.answers import Reading
     from digitnet.model import SavedModelClassifier  # TensorFlow: once there is a model to load
     from digitnet.reading import read_images
 
+    files = _image_files(args.images)
     with SavedModelClassifier(model_dir) as classifier:
-        readings = read_images(classifier, args.images)
+        read = iter(read_images(classifier, [path for _, path in files if path is not None]))
+    readings = [next(read) if path is not None else Reading(str(given), refusal="no files in this folder")
+                for given, path in files]
     for reading in readings:
         if args.json:
             print(json.dumps(reading.to_json()))
@@ -162,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    predict = commands.add_parser("predict", help="classify image files (photos or drawings of one digit)")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict = commands.add_parser("predict", help="read image files: photos or drawings of a digit or a whole number")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="an image file, or a folder of them")
     predict.add_argument("--model", type=Path, help="SavedModel folder (default: latest SavedModel/<N>)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
     predict.add_argument("--export-dir", type=Path, default=Path(DEFAULTS.export_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,26 @@ def test_plain_predict_prints_one_line_per_image_and_errors_on_stderr(trained_ex
     assert status == 1
     assert captured.out.splitlines()[0].startswith(f"{SAMPLES[0]}: ")
     assert str(text_file) in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_predict_reads_every_file_of_a_folder_in_name_order(trained_export, tmp_path, capsys, answers_everything):
+    export_dir, _, _ = trained_export
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for sample in SAMPLES[:2]:
+        shutil.copy(sample, folder / sample.name)
+    (folder / ".DS_Store").write_bytes(bytes(16))  # hidden: left out
+    (folder / "notes.txt").write_text("not an image")  # no image: refused on its own line
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status = main(["predict", "--model", str(export_dir), "--json", str(folder), str(empty)])
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    in_folder = sorted([folder / sample.name for sample in SAMPLES[:2]] + [folder / "notes.txt"])
+    assert [answer["path"] for answer in answers] == [*map(str, in_folder), str(empty)]
+    by_path = {answer["path"]: answer for answer in answers}
+    assert all("number" in by_path[str(folder / sample.name)] for sample in SAMPLES[:2])
+    assert "error" in by_path[str(folder / "notes.txt")] and by_path[str(empty)]["error"] == "no files in this folder"
+    assert status == 1
 
 
 def test_evaluate_prints_accuracy_of_the_model(trained_export, mnist_dir, capsys):
