@@ -205,13 +205,11 @@ def _stroke_room(working_image: Image.Image, polarity: str, side: int, label: st
     """The room (working pixels) the strokes need in the paper's closing, from a first look at a quarter of
     the resolution with the coarse closing that keeps even wide strokes: it tells thin strokes from wide
     ones at a small part of the cost of a full look. 0 when that look finds no ink."""
-    reduce = min(working_image.size) >= 32 * PROBE_REDUCTION
-    small = working_image.reduce(PROBE_REDUCTION) if reduce else working_image
+    small = working_image.reduce(PROBE_REDUCTION) if min(working_image.size) >= 32 * PROBE_REDUCTION else working_image
     small_side = max(small.size)
-    if paper is not None and reduce:  # the reduced copy's pixels wholly on the sheet (its last row may be partial)
-        padded = np.zeros((small.height * PROBE_REDUCTION, small.width * PROBE_REDUCTION), bool)
-        padded[: paper.shape[0], : paper.shape[1]] = paper
-        paper = padded.reshape(small.height, PROBE_REDUCTION, small.width, PROBE_REDUCTION).all(axis=(1, 3))
+    # the sheet (`paper`) where the copy is the working copy itself; a reduced one is at most 80 px wide, too narrow
+    # for a ruling's tilt to be looked for (`ruling.MIN_BLOCKS`)
+    paper = paper if small is working_image else None
     try:
         probe = _find_ink(small, image_to_array(small), polarity, COARSE_SCALE * small_side, label, paper=paper)
         # The writing's width, not a shadow's; the 3x3 smoothing widened every stroke by about 2 pixels.

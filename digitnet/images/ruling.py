@@ -57,11 +57,8 @@ def without_ruled_lines(ink: np.ndarray, paper: np.ndarray | None = None) -> np.
     # A square's other lines are turned alike: down the picture they drift left as the first ones drift down.
     # Both levels come from the same map: with the first lines (and a row either side) taken out first, the
     # others had a gap at every crossing, a tenth of their length, and their faintest tenth was paper.
-    if paper is not None:
-        ink_on_paper = np.where(paper, ink, np.inf)  # inf: off the sheet, as off the picture
-        across = np.maximum(_levels_along(ink_on_paper, slope), _levels_along(ink_on_paper.T, -slope).T)
-    else:
-        across = np.maximum(_levels_along(ink, slope), _levels_along(ink.T, -slope).T)
+    measured = ink if paper is None else np.where(paper, ink, np.inf)  # inf: off the sheet, as off the picture
+    across = np.maximum(_levels_along(measured, slope), _levels_along(measured.T, -slope).T)
     return np.maximum(ink - across, 0.0)
 
 
