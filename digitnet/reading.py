@@ -291,8 +291,8 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
     elif strays and len(reading.candidates) == 1:
         reading.refusal = _not_a_digit(strays[0]) + _touching_hint(strays, "it is")
     elif strays:
-        reading.refusal = (f"{len(strays)} of the {len(reading.candidates)} marks do not look like digits"
-                           + _touching_hint(strays, "one is"))
+        reading.refusal = (_marks_not_digits(reading.candidates, strays)
+                           + _touching_hint(strays, "it is" if len(strays) == 1 else "one is"))
     elif found.scale == 1 and found.stroke >= BOLD_LIMIT * max(glyph.height for glyph in glyphs):
         reading.refusal = "the writing is too small for the width of its strokes: write it larger, or with a finer pen"
     elif len(glyphs) >= 2 and high_marks([g.box for g in glyphs]):
@@ -341,6 +341,22 @@ def _not_a_digit(candidate: DigitReading) -> str:
         return (f"does not look enough like a digit (at best {_a(candidate.digit)}, but {candidate.not_digit:.0%} sure "
                 "it is something else)")
     return f"does not look like a digit (at best {_a(candidate.digit)}, {candidate.confidence:.0%} sure)"
+
+
+def _marks_not_digits(candidates: list[DigitReading], strays: list[DigitReading]) -> str:
+    """Which of a number's marks (`candidates`, left to right) are not read (`strays`, some of them), so that a
+    person knows which to write again: one is named with what it looked like, several by their places."""
+    places = [_ordinal(index + 1) for index, item in enumerate(candidates) if any(item is s for s in strays)]
+    if len(strays) == 1:
+        return f"the {places[0]} of its {len(candidates)} marks from the left {_not_a_digit(strays[0])}"
+    listed = ", ".join(places[:-1]) + " and " + places[-1]
+    return f"{len(strays)} of its {len(candidates)} marks do not look like digits (the {listed} from the left)"
+
+
+def _ordinal(number: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 4 -> "4th", 11 -> "11th", 22 -> "22nd"."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _touching_hint(strays: list[DigitReading], which: str) -> str:

@@ -70,7 +70,18 @@ def test_not_a_digit_is_refused_with_a_reason():
                             "if it is digits that touch, write them a little apart")
     beside = [(x + 300, y) for x, y in zigzag]
     two = reading.read_image(Answers(not_digit=0.9), drawing([SEVEN, beside], size=(700, 300)), name="two.png")
-    assert two.refusal.endswith("marks do not look like digits: if one is digits that touch, write them a little apart")
+    assert two.refusal == ("2 of its 2 marks do not look like digits (the 1st and 2nd from the left): "
+                           "if one is digits that touch, write them a little apart")
+
+
+def test_a_number_refused_for_one_mark_names_that_mark_and_what_it_looked_like():
+    """A person told only "1 of the 3 marks" could not know which to write again."""
+    one, seven, one_again = [(60, 60), (60, 240)], [(130, 60), (240, 60), (150, 240)], [(320, 60), (320, 240)]
+    result = reading.read_image(Answers(not_digit=0.9), drawing([one, seven, one_again]), name="1x1.png")
+    assert result.refusal == ("the 2nd of its 3 marks from the left does not look like a digit "
+                              "(90% sure it is something else)")
+    assert [reading._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd", "111th"]
 
 
 def test_an_unsure_digit_is_refused_too():
@@ -426,7 +437,7 @@ def test_a_cut_whose_pieces_are_each_half_as_tall_as_the_glyph_is_not_two_digits
     ImageDraw.Draw(image).line([(242, 172), (278, 138)], fill=0, width=12)  # joined where they meet
     result = reading.read_image(Rings(), image, name="slant.png")
     assert result.number != "000" and not result.ok
-    assert "do not look like digits" in result.refusal
+    assert result.refusal.startswith("the 2nd of its 2 marks from the left does not look like a digit")
 
 
 def test_two_joined_digits_beside_one_more_are_cut_though_the_median_width_includes_them():
