@@ -348,7 +348,10 @@ def _marks_not_digits(candidates: list[DigitReading], strays: list[DigitReading]
     person knows which to write again: one is named with what it looked like, several by their places."""
     places = [_ordinal(index + 1) for index, item in enumerate(candidates) if any(item is s for s in strays)]
     if len(strays) == 1:
-        return f"the {places[0]} of its {len(candidates)} marks from the left {_not_a_digit(strays[0])}"
+        # a stray that reads as a sure digit is one far wider than a digit that could not be cut
+        why = "is too wide for one digit, and could not be cut into digits" if strays[0].is_digit \
+            else _not_a_digit(strays[0])
+        return f"the {places[0]} of its {len(candidates)} marks from the left {why}"
     listed = ", ".join(places[:-1]) + " and " + places[-1]
     return f"{len(strays)} of its {len(candidates)} marks do not look like digits (the {listed} from the left)"
 

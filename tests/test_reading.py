@@ -82,6 +82,11 @@ def test_a_number_refused_for_one_mark_names_that_mark_and_what_it_looked_like()
                               "(90% sure it is something else)")
     assert [reading._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd", "111th"]
+    # a sure digit among the strays is one too wide for a digit that no cut parted: said so, not "at best an 8"
+    marks = result.candidates
+    assert marks[1].is_digit is False and marks[0].is_digit and marks[2].is_digit
+    assert reading._marks_not_digits(marks, [marks[0]]) == (
+        "the 1st of its 3 marks from the left is too wide for one digit, and could not be cut into digits")
 
 
 def test_an_unsure_digit_is_refused_too():
