@@ -352,6 +352,8 @@ def _marks_not_digits(candidates: list[DigitReading], strays: list[DigitReading]
         why = "is too wide for one digit, and could not be cut into digits" if strays[0].is_digit \
             else _not_a_digit(strays[0])
         return f"the {places[0]} of its {len(candidates)} marks from the left {why}"
+    if len(strays) == len(candidates):
+        return f"none of its {len(candidates)} marks looks like a digit"
     listed = ", ".join(places[:-1]) + " and " + places[-1]
     return f"{len(strays)} of its {len(candidates)} marks do not look like digits (the {listed} from the left)"
 

@@ -70,7 +70,7 @@ def test_not_a_digit_is_refused_with_a_reason():
                             "if it is digits that touch, write them a little apart")
     beside = [(x + 300, y) for x, y in zigzag]
     two = reading.read_image(Answers(not_digit=0.9), drawing([SEVEN, beside], size=(700, 300)), name="two.png")
-    assert two.refusal == ("2 of its 2 marks do not look like digits (the 1st and 2nd from the left): "
+    assert two.refusal == ("none of its 2 marks looks like a digit: "
                            "if one is digits that touch, write them a little apart")
 
 
