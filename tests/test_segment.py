@@ -219,6 +219,24 @@ def test_two_lines_of_writing_are_refused(gap):
         glyph_boxes(paper_photo(draw))
 
 
+def test_a_number_photographed_on_its_side_is_refused_not_read_as_one_digit():
+    """Its digits lie in a column of rows each wider than tall, one glyph (they overlap across), each row less than
+    a quarter of the whole: a sideways "6873" read as one sure 8."""
+    def draw(pen):
+        for top in (60, 150, 240, 330):
+            pen.ellipse([300, top, 420, top + 70], outline=0, width=10)
+    with pytest.raises(DigitnetError, match="more than one line of writing"):
+        glyph_boxes(paper_photo(draw))
+
+
+def test_a_pencil_stroke_broken_in_three_is_one_glyph():
+    """Narrow rows are a stroke's fragments, not lines of writing, however many."""
+    def draw(pen):
+        for top in (100, 190, 280):
+            pen.line([(400, top), (400, top + 80)], fill=0, width=10)
+    assert len(glyph_boxes(paper_photo(draw))) == 1
+
+
 def test_a_number_with_gaps_is_its_digits_left_to_right_and_a_point_is_no_digit():
     def draw(pen):
         pen.line([(150, 150), (150, 400)], fill=0, width=12)  # 1

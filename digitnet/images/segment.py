@@ -188,11 +188,14 @@ def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int,
 
 def _apart(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int], height: int) -> bool:
     """Whether two rows of marks (their boxes, one above the other, in marks `height` tall in all) are about as tall,
-    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between (see ROWS_GAP)."""
+    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between (see ROWS_GAP).
+
+    Rows both at least as wide as tall need not be a quarter of the whole: a stroke's fragments are narrow, and
+    a number photographed on its side, its digits stacked in four such rows, read as one sure 8 without this."""
     shorter, taller = sorted((upper[1] - upper[0], lower[1] - lower[0]))
     wide = all(row[3] - row[2] >= row[1] - row[0] for row in (upper, lower))
     gap = lower[0] - upper[1]
-    return shorter >= max(SECOND_LINE_HEIGHT * taller, 0.25 * height) and \
+    return shorter >= max(SECOND_LINE_HEIGHT * taller, 0 if wide else 0.25 * height) and \
         gap >= (ROWS_GAP if wide else SECOND_LINE_GAP) * shorter
 
 
