@@ -941,3 +941,23 @@ def test_rings_in_a_box_or_a_circle_are_read_when_the_whole_is_refused_or_read_a
         # the whole reads as a sure 0 (before: "0"); what the frame holds, all rings, reads as the 8 it is
         assert reading.read_image(CircledZeros(), drawn, name="8.png").number == "8"
         assert reading.read_image(Holes(ring_confidence=0.99), drawn, name="8.png").number == "8"  # whole refused
+
+
+def test_a_wide_digit_is_read_when_the_line_reader_spells_it_as_that_digit_alone():
+    """A mark wider than a digit can be that reads as one sure digit and cannot be cut is refused as too wide
+    (touching digits more often look so), unless the line reader, which reads touching digits, sees that digit
+    alone, surely: MNIST's own wide 2s, 3s and 5s were refused so."""
+    def wide_mark() -> Image.Image:
+        image = Image.new("L", (500, 300), 255)
+        pen = ImageDraw.Draw(image)
+        pen.arc([80, 80, 420, 160], 180, 360, fill=0, width=14)
+        pen.arc([80, 120, 420, 220], 0, 180, fill=0, width=14)
+        return image
+
+    too_wide = "does not look like one digit (too wide for one, and it could not be cut into digits)"
+    assert reading.read_image(Answers(other_digit=3), wide_mark(), name="w.png").refusal == too_wide
+    read = reading.read_image(with_reader(Answers(other_digit=3), Spells([3])), wide_mark(), name="w.png")
+    assert read.ok and read.number == "3"
+    for reader in (Spells([3], confidence=reading.ONE_WIDE_DIGIT - 0.05), Spells([5])):  # unsure, or another digit
+        assert reading.read_image(with_reader(Answers(other_digit=3), reader), wide_mark(), name="w.png").refusal \
+            == too_wide
