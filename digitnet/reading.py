@@ -72,11 +72,7 @@ SURE_WHOLE = 0.9995
 LONE_SPELLING = 0.9
 # A mark wider than a digit can be (CUT_ASPECT) that reads as one sure digit and cannot be cut into digits is
 # refused ("too wide for one"), as touching digits more often look so, unless the line reader spells it as that
-# same digit alone, this sure. Read through `read_image`, 327 of MNIST's 10,000 test digits were refused so (wide
-# 0s, 2s, 3s, 5s; 4.6% of them all refused); 65 are now, and no digit more is read wrong; on the development draws
-# one digit more is read right and nothing else changed. (Wide 0s, which the reader spells poorly, stay refused: a
-# 0 enclosing one area would be read too, but two dense scribbles, their insides taken for paper, left outlines
-# that read as a sure 0.)
+# digit alone, this sure: 327 of MNIST's test digits were refused so, 65 are now (benchmarks/history.md).
 ONE_WIDE_DIGIT = 0.9
 # In a number, a sure digit (not a 0) this many times as wide as the number's other digits is tried as touching
 # digits too, and refused the same way when its pieces read as a number's would but not surely enough: two
@@ -325,9 +321,7 @@ def _centre(box: tuple[int, int, int, int]) -> float:
 
 
 def _one_wide_digit(whole: DigitReading, spelled: list) -> bool:
-    """Whether a mark wider than a digit can be, read as one sure digit (`whole`) that no cut parts, is that digit
-    rather than digits that touch: the line reader spells it as that digit alone, ONE_WIDE_DIGIT sure (its
-    `digitnet.line_reader.LineDigit` list `spelled`)."""
+    """Whether the line reader spells (`spelled`, `LineDigit`s) a wide mark read as `whole` as that digit alone."""
     return len(spelled) == 1 and spelled[0].digit == whole.digit and spelled[0].confidence >= ONE_WIDE_DIGIT
 
 

@@ -188,10 +188,8 @@ def _another_line(line: list[tuple[int, int, int, int]], others: list[tuple[int,
 
 def _apart(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int], height: int) -> bool:
     """Whether two rows of marks (their boxes, one above the other, in marks `height` tall in all) are about as tall,
-    each a quarter of the whole (not two fragments of a long pencil stroke), with a gap between (see ROWS_GAP).
-
-    Rows both at least as wide as tall need not be a quarter of the whole: a stroke's fragments are narrow, and
-    a number photographed on its side, its digits stacked in four such rows, read as one sure 8 without this."""
+    each a quarter of the whole (not two fragments of a long pencil stroke: those are narrow, so rows both at least
+    as wide as tall need not be, as in a number photographed on its side), with a gap between (see ROWS_GAP)."""
     shorter, taller = sorted((upper[1] - upper[0], lower[1] - lower[0]))
     wide = all(row[3] - row[2] >= row[1] - row[0] for row in (upper, lower))
     gap = lower[0] - upper[1]
