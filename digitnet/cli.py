@@ -129,10 +129,10 @@ def _image_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from digitnet.answers import Reading
     from digitnet.versions import resolve_model_dir
 
     model_dir = resolve_model_dir(args.model, args.export_dir)
-    from digitnet.answers import Reading
     from digitnet.model import SavedModelClassifier  # TensorFlow: once there is a model to load
     from digitnet.reading import read_images
 
