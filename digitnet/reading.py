@@ -61,19 +61,18 @@ EVEN_HEIGHTS = 0.65
 # When the only mark is a sure digit (not a 0, whose halves read as "1 3") and its pieces fail only these two
 # checks, the image is refused: it reads as one digit and as touching digits alike ("89" as an "8", or "8 3") ...
 # ... unless the whole reads at least this surely: a less trained or weaker model reads the fragments of a wide
-# MNIST-style digit as digits too. (But not when the line reader spells the mark as digits as surely as it must to
-# read a lone run, LONE_RUN_CONFIDENCE, and only the pieces fail: of 100 pairs drawn in the canvas overlapping by a
-# third of a digit or by 40% of one, a "55" read as a sure 5 is refused so. On three development draws nothing
-# changed.)
+# MNIST-style digit as digits too. (But not when the line reader spells the mark as digits LONE_RUN_CONFIDENCE sure
+# and only the pieces fail: a "55" drawn overlapping in the canvas reads as a sure 5; benchmarks/history.md.)
 SURE_WHOLE = 0.9995
 # ... or when the line reader spells it as two or more digits, each at least this sure, though no pieces read as
 # them: two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
 # clean piece for either. Narrower marks are not asked: an open 4 is often spelled "64" 85-95% sure.
 LONE_SPELLING = 0.9
-# A mark wider than a digit can be (CUT_ASPECT) that reads as one sure digit and cannot be cut into digits is
-# refused ("too wide for one"), as touching digits more often look so, unless the line reader spells it as that
-# digit alone, this sure: 327 of MNIST's test digits were refused so, 65 are now (benchmarks/history.md).
-ONE_WIDE_DIGIT = 0.9
+# A mark cut on its own (the only mark, a sure digit as wide as tall; or wider than a digit can be) is not cut when
+# the line reader spells it as one digit, this sure: both networks then see one digit (a 6 cut into "10", a 4 into
+# "41"). One far wider than a digit (CUT_ASPECT) that cannot be cut is refused ("too wide for one"), as touching
+# digits more often look so, unless the reader spells it as that very digit, this sure (benchmarks/history.md).
+ONE_DIGIT_SPELLING = 0.9
 # In a number, a sure digit (not a 0) this many times as wide as the number's other digits is tried as touching
 # digits too, and refused the same way when its pieces read as a number's would but not surely enough: two
 # interlocked digits often read as one sure digit ("4158" as "48").
@@ -271,15 +270,16 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
             _, plausible = _cut(found, glyph.mask, read)
         elif cut_lone:
             pieces, plausible = _cut(found, glyph.mask, read, lone=True)
+            if _spelled_as_one(spelled or spelled_wide):
+                pieces, plausible = [], []
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces and \
-                not _one_wide_digit(whole, spelled_wide) else []
+                not _spelled_as_one(spelled_wide, whole.digit) else []
             plausible = plausible if alone else []
             if alone and not plausible and _surely_several(spelled):
                 plausible = spelled
-        # A sure digit as wide as touching digits (the only mark, or rather wide in a number) that also cuts
-        # into digits as a number's would, yet not surely enough to read them, or (the only mark) that the line
-        # reader surely spells as several digits whose pieces cannot be read: one digit or two, the image
-        # cannot say. A 0 is exempt: written as wide as tall, its halves read as "1 3" or "6 1".
+        # A sure digit as wide as touching digits (the only mark, or rather wide in a number) that also cuts into
+        # digits as a number's would, not surely enough to read them, or (the only mark) that the line reader surely
+        # spells as digits whose pieces cannot be read: one digit or two? Not a 0: its halves read as "1 3", "6 1".
         if plausible and not pieces and whole.is_digit and whole.digit != 0 and \
                 (whole.score < SURE_WHOLE or _surely_several(spelled, LONE_RUN_CONFIDENCE)):
             two_ways = (whole, plausible)
@@ -320,9 +320,9 @@ def _centre(box: tuple[int, int, int, int]) -> float:
     return (box[0] + box[2]) / 2
 
 
-def _one_wide_digit(whole: DigitReading, spelled: list) -> bool:
-    """Whether the line reader spells (`spelled`, `LineDigit`s) a wide mark read as `whole` as that digit alone."""
-    return len(spelled) == 1 and spelled[0].digit == whole.digit and spelled[0].confidence >= ONE_WIDE_DIGIT
+def _spelled_as_one(spelled: list, digit: int | None = None) -> bool:
+    """Whether the line reader's spelling (`LineDigit`s) is one digit (`digit`, if given), ONE_DIGIT_SPELLING sure."""
+    return len(spelled) == 1 and spelled[0].confidence >= ONE_DIGIT_SPELLING and digit in (None, spelled[0].digit)
 
 
 def _surely_several(spelled: list, sure: float = LONE_SPELLING) -> bool:

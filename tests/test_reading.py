@@ -341,6 +341,19 @@ def test_a_lone_sure_digit_that_also_reads_as_touching_digits_is_refused():
     assert result.ok and result.number == "8", result.refusal
 
 
+def test_an_only_mark_cut_into_sure_digits_stays_one_digit_when_the_line_reader_spells_one():
+    # MNIST's own 6s, 9s and 4s were cut into sure "10", "01" and "41": both networks see one digit there, the
+    # classifier in the whole and the line reader (made to read touching digits) in the mark
+    image = rings_as_wide_as_tall()
+    sure = reading.ONE_DIGIT_SPELLING + 0.03
+    for reader in (Spells([8], sure), Spells([0], sure)):  # that digit or another: one digit either way
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.99), reader), image, name="8.png")
+        assert result.ok and result.number == "8" and reader.lines, result.refusal
+    for reader in (Spells([8], reading.ONE_DIGIT_SPELLING - 0.05), Spells([])):  # unsure, or no digit spelled
+        result = reading.read_image(with_reader(Holes(ring_confidence=0.99), reader), image, name="00.png")
+        assert result.ok and result.number == "00" and reader.lines, result.refusal
+
+
 def test_in_a_number_a_rather_wide_sure_digit_that_also_reads_as_touching_digits_is_refused():
     # a 0, then two narrow rings joined: the pair reads as a sure 8 to this classifier and, cut, as two 0s it
     # is 90% sure of; 1.35 times as wide as the 0 beside it, it may be an 8 or two touching 0s
@@ -540,10 +553,12 @@ def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
     image = joined_rings()
     without = reading.read_image(Holes(ring_confidence=0.9), image, name="8-or-00.png").refusal
     for reader in (Spells([0, 0], confidence=runs.RUN_CONFIDENCE - 0.01),  # unsure
-                   Spells([6, 9], confidence=runs.SURE_SPELLING - 0.02),  # pieces nothing like a 6 and a 9
-                   Spells([8])):  # one digit: the glyph is left to the cut search
+                   Spells([6, 9], confidence=runs.SURE_SPELLING - 0.02)):  # pieces nothing like a 6 and a 9
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
         assert result.refusal == without and reader.lines
+    # spelled as the one digit the whole reads as, surely, it is that digit: both networks see one 8
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([8])), image, name="8.png")
+    assert result.ok and result.number == "8", result.refusal
 
 
 def test_a_surely_spelled_run_is_read_even_when_its_pieces_are_unlike_its_digits():
@@ -958,6 +973,6 @@ def test_a_wide_digit_is_read_when_the_line_reader_spells_it_as_that_digit_alone
     assert reading.read_image(Answers(other_digit=3), wide_mark(), name="w.png").refusal == too_wide
     read = reading.read_image(with_reader(Answers(other_digit=3), Spells([3])), wide_mark(), name="w.png")
     assert read.ok and read.number == "3"
-    for reader in (Spells([3], confidence=reading.ONE_WIDE_DIGIT - 0.05), Spells([5])):  # unsure, or another digit
+    for reader in (Spells([3], confidence=reading.ONE_DIGIT_SPELLING - 0.05), Spells([5])):  # unsure, or another digit
         assert reading.read_image(with_reader(Answers(other_digit=3), reader), wide_mark(), name="w.png").refusal \
             == too_wide
