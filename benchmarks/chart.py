@@ -18,7 +18,7 @@ MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2
 
 
 def _bar_with_range(axis, position, stat: dict, colour: str, horizontal: bool = False) -> None:
-    """A bar at the median with a whisker from min to max, and the median written on it."""
+    """A bar at the median with a whisker from min to max, and the median written past the whisker."""
     median = stat["median"]
     error = [[median - stat["min"]], [stat["max"] - median]]
     if horizontal:
@@ -26,7 +26,7 @@ def _bar_with_range(axis, position, stat: dict, colour: str, horizontal: bool = 
         axis.text(stat["max"], position, f"  {median:,.2f} s", va="center", fontsize=8)
     else:
         axis.bar(position, median, yerr=error, color=colour, capsize=4)
-        axis.text(position, median, f"{median:,.0f}\n", ha="center", va="bottom", fontsize=8)
+        axis.text(position, stat["max"], f"{median:,.0f}\n", ha="center", va="bottom", fontsize=8)  # above the whisker
 
 
 def _missing(axis, text: str) -> None:
