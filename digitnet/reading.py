@@ -68,10 +68,10 @@ SURE_WHOLE = 0.9995
 # them: two digits drawn overlapping by a third of a digit often read as one sure digit ("9 7" as an 8) with no
 # clean piece for either. Narrower marks are not asked: an open 4 is often spelled "64" 85-95% sure.
 LONE_SPELLING = 0.9
-# A mark cut on its own (the only mark, a sure digit as wide as tall; or wider than a digit can be) is not cut when
-# the line reader spells it as one digit, this sure: both networks then see one digit (a 6 cut into "10", a 4 into
-# "41"). One far wider than a digit (CUT_ASPECT) that cannot be cut is refused ("too wide for one"), as touching
-# digits more often look so, unless the reader spells it as that very digit, this sure (benchmarks/history.md).
+# The only mark, a sure digit as wide as tall, is not cut when the line reader spells it as one digit, this sure: both
+# networks then see one digit (a 6 cut into "10", a 4 into "41"). One wider than a digit can be (CUT_ASPECT) is not
+# cut when the reader spells it as the very digit it reads as, and is refused ("too wide for one") when it cannot
+# be cut, as touching digits more often look so, unless the reader spells it so (benchmarks/history.md).
 ONE_DIGIT_SPELLING = 0.9
 # In a number, a sure digit (not a 0) this many times as wide as the number's other digits is tried as touching
 # digits too, and refused the same way when its pieces read as a number's would but not surely enough: two
@@ -270,7 +270,7 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
             _, plausible = _cut(found, glyph.mask, read)
         elif cut_lone:
             pieces, plausible = _cut(found, glyph.mask, read, lone=True)
-            if _spelled_as_one(spelled or spelled_wide):
+            if _spelled_as_one(spelled) or _spelled_as_one(spelled_wide, whole.digit):
                 pieces, plausible = [], []
             too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces and \
                 not _spelled_as_one(spelled_wide, whole.digit) else []

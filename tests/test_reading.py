@@ -556,9 +556,12 @@ def test_the_line_reader_is_not_followed_when_unsure_or_unlike_the_pieces():
                    Spells([6, 9], confidence=runs.SURE_SPELLING - 0.02)):  # pieces nothing like a 6 and a 9
         result = reading.read_image(with_reader(Holes(ring_confidence=0.9), reader), image, name="8-or-00.png")
         assert result.refusal == without and reader.lines
-    # spelled as the one digit the whole reads as, surely, it is that digit: both networks see one 8
+    # spelled as the one digit the whole reads as, surely, it is that digit: both networks see one 8; spelled as
+    # another digit, the mark (far wider than a digit) is still cut
     result = reading.read_image(with_reader(Holes(ring_confidence=0.9), Spells([8])), image, name="8.png")
     assert result.ok and result.number == "8", result.refusal
+    result = reading.read_image(with_reader(Holes(ring_confidence=0.99), Spells([0])), image, name="00.png")
+    assert result.ok and result.number == "00", result.refusal
 
 
 def test_a_surely_spelled_run_is_read_even_when_its_pieces_are_unlike_its_digits():
