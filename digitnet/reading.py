@@ -269,11 +269,9 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
         elif rather_wide:
             _, plausible = _cut(found, glyph.mask, read)
         elif cut_lone:
-            pieces, plausible = _cut(found, glyph.mask, read, lone=True)
-            if _spelled_as_one(spelled) or _spelled_as_one(spelled_wide, whole.digit):
-                pieces, plausible = [], []
-            too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces and \
-                not _spelled_as_one(spelled_wide, whole.digit) else []
+            one_digit = _spelled_as_one(spelled) or _spelled_as_one(spelled_wide, whole.digit)  # to both networks
+            pieces, plausible = ([], []) if one_digit else _cut(found, glyph.mask, read, lone=True)
+            too_wide += [whole] if wide_for_digit and whole.is_digit and not pieces and not one_digit else []
             plausible = plausible if alone else []
             if alone and not plausible and _surely_several(spelled):
                 plausible = spelled
