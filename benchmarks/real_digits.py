@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from benchmarks import PROJECT_ROOT, display_path, log
 from benchmarks.context import Context
@@ -35,7 +36,7 @@ from benchmarks.workers import child_env
 from digitnet import reading
 from digitnet.data import load_mnist
 from digitnet.errors import DigitnetError
-from digitnet.images import analyse, prepare_image
+from digitnet.images import analyse, flatten_image, open_image, prepare_image
 from digitnet.images.segment import find_glyphs
 from digitnet.line_batches import compose_line, digit_crops
 from digitnet.line_reader import spelling
@@ -49,6 +50,7 @@ TIMED = 40  # images timed (warm) for each of the two timings
 IN_DOMAIN_LENGTHS = (2, 4, 6)  # digits per line for `reader_in_domain`
 IN_DOMAIN_LINES = 300  # lines of each length
 FLOOR_LENGTH = 6  # the number floors are for 2 to this many digits
+SHRUNK_SIDES = (28, 48)  # the single digits are read again shrunk to these long sides: a 28x28 drawing, a thumbnail
 
 
 def ensure_yardstick(folder: Path, tiny: bool = False) -> Path:
@@ -122,6 +124,22 @@ def timings(classifier, frame: pd.DataFrame, folder: Path) -> dict:
     return result
 
 
+def shrunk(classifier, digits: pd.DataFrame, folder: Path) -> list[list]:
+    """[long side, images, read right, refused, read wrong] for the single digits shrunk (box filter) to each of
+    SHRUNK_SIDES px on their long side, as a small crop, a thumbnail or a digit drawn at MNIST's size would be."""
+    rows = []
+    for side in SHRUNK_SIDES:
+        answers = []
+        for file, label in zip(digits["file"], digits["label"], strict=True):
+            image = flatten_image(open_image(folder / file))
+            size = [max(1, round(length * side / max(image.size))) for length in image.size]
+            result = reading.read_image(classifier, image.resize(size, Image.Resampling.BOX), name=file)
+            answers.append("refused" if result.refusal else "right" if result.number == label else "wrong")
+        shares = [f"{answers.count(answer) / max(len(answers), 1):.1%}" for answer in ("right", "refused", "wrong")]
+        rows.append([f"{side} px", len(answers), *shares])
+    return rows
+
+
 def reader_alone(classifier, frame: pd.DataFrame, folder: Path) -> dict | None:
     """How the touching-digit reader spells, by itself, the touching numbers whose ink is one mark: the line
     `digitnet.runs.read_run` gives it (`run_line`, at the run's own width), before any check, cut or widened
@@ -181,6 +199,7 @@ def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
         frame = read_all(classifier, folder)
         timed = timings(classifier, frame, folder)
         spelled_alone = reader_alone(classifier, frame, folder)
+        small = shrunk(classifier, frame[(frame["kind"] == "digit") & (frame["section"] == "A")], folder)
         in_domain = reader_in_domain(classifier, *test, lines_each) if test else None
     digits = frame[(frame["kind"] == "digit") & (frame["section"] == "A")]
     others = frame[frame["section"] == "B"]  # not digits, and 2-4 digit numbers
@@ -222,7 +241,7 @@ def measure_folder(model_dir: Path, folder: Path, data_dir: Path | None = None,
                    "by_style": [[*rates, refused[2]] for rates, refused in
                                 zip(_rates(digits, "style"), _rates(digits, "style", "not_a_digit"), strict=True)],
                    "by_source": _rates(digits, "family"),
-                   "by_way_of_writing": _rates(digits, "variant")},
+                   "by_way_of_writing": _rates(digits, "variant"), "shrunk": small},
         "not_one_digit": {"images": len(others), "refused_or_read": _mean(others_ok),
                           "by_category": _rates(others.assign(ok=others_ok), "source", "ok"),
                           "by_style": _rates(others.assign(ok=others_ok), "style", "ok"),
@@ -295,6 +314,10 @@ def to_markdown(section: dict) -> list[str]:
     lines += table(["capture style", "images", "read right", "refused as not a digit"], digits["by_style"]) + [""]
     lines += table(["source", "images", "read right"], digits["by_source"]) + [""]
     lines += table(["way of writing", "images", "read right"], digits["by_way_of_writing"]) + [""]
+    if digits.get("shrunk"):
+        lines += ["The same digits shrunk (box filter) to a small picture's size, as a thumbnail, a tight crop or a "
+                  "digit drawn at MNIST's own 28 px would be:", ""]
+        lines += table(["long side", "images", "read right", "refused", "read wrong"], digits["shrunk"]) + [""]
     lines += [f"**Not one digit** ({others['images']}): {others['refused_or_read']:.1%} refused with a reason "
               "(or, for a 2-4 digit number, read right).", ""]
     lines += table(["category", "images", "refused or read"], others["by_category"]) + [""]

@@ -43,9 +43,10 @@ MARKS_IN_A_LOOP = 2
 # 45 px all that were read were read right (at most 0.36: a 4's crossing and a 6's loop look bold). At 0.38,
 # 7 of the 9 wrong readings and one right one are refused. On two development draws of the yardstick no single
 # digit's strokes were more than 0.26 of its height, and no number's more than 0.28. Only an answer is refused so:
-# a smudge or a scribble that is no digit keeps its own reason. And only a picture read at its own resolution (a
-# drawing, a small photo) is judged so: in the working copy of a large photo a small digit's strokes are at least a
-# pixel or two wide, which made a thick-marker 9 about 20 working pixels tall look too bold, though it reads right.
+# a smudge or a scribble that is no digit keeps its own reason. And only a picture read at its own resolution or
+# more (a drawing, a small photo, a smaller picture enlarged) is judged so: in the working copy of a large photo a
+# small digit's strokes are at least a pixel or two wide, which made a thick-marker 9 about 20 working pixels tall
+# look too bold, though it reads right.
 BOLD_LIMIT = 0.38
 CUT_WIDTH = 1.5  # a glyph this many times as wide as the number's other digits is cut even if it reads as one
 # A glyph with no sure digit beside it is cut only when it is this much wider than tall (1% of the single
@@ -297,7 +298,7 @@ def _read_marks(classifier, found, marks: list[Glyph], label: str) -> Reading:
     elif strays:
         reading.refusal = (_marks_not_digits(reading.candidates, strays)
                            + _touching_hint(strays, "it is" if len(strays) == 1 else "one is"))
-    elif found.scale == 1 and found.stroke >= BOLD_LIMIT * max(glyph.height for glyph in glyphs):
+    elif found.scale <= 1 and found.stroke >= BOLD_LIMIT * max(glyph.height for glyph in glyphs):
         reading.refusal = "the writing is too small for the width of its strokes: write it larger, or with a finer pen"
     elif len(glyphs) >= 2 and high_marks([g.box for g in glyphs]):
         reading.refusal = ("does not look like a number: it has a small mark high up, as a degree sign, a quotation "

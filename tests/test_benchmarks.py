@@ -268,6 +268,10 @@ def test_tiny_run_measures_every_section(tiny_results):
     assert ruled["images"] == 3 and sum(count for _, count, *_ in ruled["by_kind"]) == 3
     assert sum(count for _, count, *_ in ruled["by_ruling"]) == sum(count for _, count, *_ in ruled["by_style"]) == 3
     assert digits["images"] == sum(count for _, count, *_ in digits["by_style"]) <= 12
+    # the same single digits read again shrunk to a thumbnail's size: right, refused and wrong for each size
+    assert [row[:2] for row in digits["shrunk"]] == [["28 px", digits["images"]], ["48 px", digits["images"]]]
+    for _, _, *shares in digits["shrunk"]:
+        assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2
 
 
 def test_the_reader_alone_spells_each_touching_number_that_is_one_mark(tmp_path):

@@ -535,6 +535,19 @@ def test_small_digit_in_a_corner_of_a_large_canvas(reference):
     assert similarity(result.pixels, reference) > 0.95
 
 
+def test_a_small_picture_is_enlarged_before_its_ink_is_looked_for(reference):
+    """A thumbnail of a phone photo, 28 px tall, is prepared as the photo is: the analysis works on a copy enlarged
+    to at least MIN_WORK_SIDE px (at 28 px its smoothing and thresholds made the strokes bold and blurred), and its
+    boxes are still in the thumbnail's own pixels."""
+    photo = photo_of(draw_seven(size=(600, 800)), np.random.default_rng(3))
+    thumbnail = photo.resize((21, 28), Image.Resampling.BOX)
+    found = images.analyse(thumbnail, "thumbnail")
+    assert max(found.working_image.size) >= opening.MIN_WORK_SIDE
+    assert found.file_size == (21, 28)
+    assert found.file_box((0, found.shape[0], 0, found.shape[1])) == (0, 0, 21, 28)
+    assert similarity(prepare_image(thumbnail).pixels, reference) > 0.92  # 0.84 without the enlarged copy
+
+
 def test_large_phone_photo_is_decoded_at_reduced_scale(reference):
     rng = np.random.default_rng(9)
     photo = photo_of(draw_seven(size=(1000, 750)), rng, noise=4.0).resize(

@@ -1,13 +1,14 @@
 """Find the ink in a user's image: the front half of the recipe, shared by one digit and a whole number.
 
-The image is opened and flattened, a working copy of at most `WORK_SIDE` pixels is made (of the sheet of paper
-alone, cut out of the photo at more detail, when the photo shows the desk around it: `digitnet.images.sheet`)
-and analysed: polarity, the paper's colour, the ink map with ruled lines taken out, and the ink pixels by
-hysteresis. The paper's colour is a closing at a scale that suits the strokes: a coarse one (a sixth of the
-image) keeps even a marker's strokes, and bolder ones get as much as they need (`closing_window`); for thin
-strokes, the common case, a fine one (a tenth) follows uneven light and shadows more closely and still keeps
-them. A quick look at a quarter of the resolution tells which. When nothing stands out, a second look at twice
-the detail looks for a faint hairline that the working copy averaged away.
+The image is opened and flattened (a small picture enlarged to at least `MIN_WORK_SIDE` pixels: `enlarge_if_small`),
+a working copy of at most `WORK_SIDE` pixels is made (of the sheet of paper alone, cut out of the photo at more
+detail, when the photo shows the desk around it: `digitnet.images.sheet`) and analysed: polarity, the paper's
+colour, the ink map with ruled lines taken out, and the ink pixels by hysteresis. The paper's colour is a closing
+at a scale that suits the strokes: a coarse one (a sixth of the image) keeps even a marker's strokes, and bolder
+ones get as much as they need (`closing_window`); for thin strokes, the common case, a fine one (a tenth) follows
+uneven light and shadows more closely and still keeps them. A quick look at a quarter of the resolution tells
+which. When nothing stands out, a second look at twice the detail looks for a faint hairline that the working copy
+averaged away.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from digitnet.images.opening import (
     LOAD_SIDE,
     WORK_SIDE,
     Source,
+    enlarge_if_small,
     flatten_image,
     image_to_array,
     open_image,
@@ -57,8 +59,10 @@ class Analysis:
     """What the front half of the recipe found in one image.
 
     Attributes:
-        image: the flattened ("L" or "RGB") image at decoding resolution (large JPEGs decoded reduced).
-        decode_scale: the file's pixels per pixel of `image` (1, or 2, 4, 8 for a JPEG decoded reduced).
+        image: the flattened ("L" or "RGB") image at decoding resolution (large JPEGs decoded reduced, small
+            pictures enlarged).
+        decode_scale: the file's pixels per pixel of `image`: 1; 2, 4 or 8 for a JPEG decoded reduced; 1/2, 1/3 ...
+            for a small picture enlarged (`enlarge_if_small`).
         working_image: the working copy analysed (at most WORK_SIDE px); `factor` image pixels per its pixel.
         background: the paper's colour (and polarity) on the working copy.
         ink: float32 [h, w], how strongly each working pixel is ink, in grey levels (ruled lines removed).
@@ -144,8 +148,8 @@ def analyse(source: Source, label: str) -> Analysis:
         DigitnetError: the file is not a usable image, or it is blank (one line, starting with `label`).
     """
     opened = open_image(source, label, max_side=LOAD_SIDE)
-    decode_scale = float(opened.info.get("decode_scale", 1.0))
-    image = flatten_image(opened)
+    image, enlargement = enlarge_if_small(flatten_image(opened))
+    decode_scale = float(opened.info.get("decode_scale", 1.0)) / enlargement
     try:
         return _analyse_at(image, decode_scale, WORK_SIDE, label)
     except DigitnetError:

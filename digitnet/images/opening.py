@@ -27,6 +27,14 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # larger files are refused before being read
 MAX_PIXELS = 50_000_000  # width x height from the header; 48-megapixel phone photos still pass
 LOAD_SIDE = 400  # JPEGs are decoded at 1/2, 1/4 or 1/8 scale when the long side keeps this many pixels
 WORK_SIDE = 320  # ink is found on a copy at most this big: a 2 px pencil line on a phone photo survives
+# ... and at least this big: a smaller picture (a 28x28 drawing, a thumbnail, a tight crop) is enlarged by a whole
+# factor, with Lanczos, before its ink is looked for. The analysis (the paper's closing, the 3x3 smoothing that
+# widens strokes by about 2 pixels, the hysteresis) assumes a digit some tens of pixels tall. The single digits of
+# two development draws of the yardstick shrunk to 28 px were read right 54.0% and 53.0% of the time as they were,
+# 86.8% and 87.2% enlarged (shrunk to 48 px: 77.3% and 80.0%, then 95.5% and 95.0%); MNIST's first 3,000 test
+# digits saved as 28x28 pictures 94.2%, then 97.1%. Enlarging to 224 px read a few more of the shrunk digits but
+# fewer of MNIST's (95.9% of 2,000 against 96.9%), 112 and 320 px no more; bicubic and bilinear fewer.
+MIN_WORK_SIDE = 160
 DISPLAY_SIDE = 256  # PreparedImage.original is at most this big
 _HIGH_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")
@@ -331,6 +339,19 @@ def reduce_for_analysis(image: Image.Image, max_side: int = WORK_SIDE) -> tuple[
     """
     factor = max(1, math.ceil(max(image.size) / max_side))
     return (image.reduce(factor) if factor > 1 else image), factor
+
+
+def enlarge_if_small(image: Image.Image, min_side: int = MIN_WORK_SIDE) -> tuple[Image.Image, int]:
+    """A copy enlarged by the smallest whole factor that makes its long side at least ``min_side`` px (Lanczos),
+    or the image itself when it is that big already.
+
+    Returns:
+        (image, factor): each pixel of ``image`` spans 1/factor x 1/factor of the original's.
+    """
+    factor = math.ceil(min_side / max(1, max(image.size)))
+    if factor <= 1:
+        return image, 1
+    return image.resize((image.width * factor, image.height * factor), Image.Resampling.LANCZOS), factor
 
 
 def image_to_array(image: Image.Image) -> np.ndarray:
