@@ -1,5 +1,5 @@
-"""What the notebooks show besides figures: `DigitCanvas`, draw a digit and see it read as you draw, and
-`ReadingsTable`, many images' answers at a glance.
+"""What the notebooks show besides figures: `DigitCanvas`, draw a digit and see it read as you draw;
+`PhotoPicker`, choose your own photos and see them read; and `ReadingsTable`, many images' answers at a glance.
 
     from digitnet.widgets import DigitCanvas
     DigitCanvas(model)      # a SavedModelClassifier, a SavedModel folder, or None for the latest SavedModel/<N>
@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import anywidget
+import ipywidgets
 import numpy as np
 import traitlets
 from PIL import Image, ImageDraw
@@ -136,8 +137,17 @@ def _open_classifier(model):
     if isinstance(model, SavedModelClassifier) or hasattr(model, "run"):
         return model, False
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        raise TypeError(f"DigitCanvas needs a SavedModelClassifier, a SavedModel folder or None, not {model!r}")
+        raise TypeError(f"a widget needs a SavedModelClassifier, a SavedModel folder or None, not {model!r}")
     return SavedModelClassifier(resolve_model_dir(model if model not in (None, "") else None)), True
+
+
+def _close_classifier(widget) -> None:
+    """Close the classifier a widget opened itself (`_open_classifier`); one passed in stays open."""
+    # getattr: ipywidgets also calls close() on garbage collection, even of a widget whose __init__ failed.
+    classifier = getattr(widget, "_classifier", None)
+    if classifier is not None and getattr(widget, "_owns_classifier", False):
+        classifier.close()
+    widget._classifier = None
 
 
 class DigitCanvas(anywidget.AnyWidget):
@@ -208,11 +218,54 @@ class DigitCanvas(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and the model it opened (a model passed in stays open)."""
-        # getattr: ipywidgets also calls close() on garbage collection, even of a widget whose __init__ failed.
-        classifier = getattr(self, "_classifier", None)
-        if classifier is not None and getattr(self, "_owns_classifier", False):
-            classifier.close()
-        self._classifier = None
+        _close_classifier(self)
+        super().close()
+
+
+class PhotoPicker(ipywidgets.VBox):
+    """A button to choose photos or drawings (on a phone or tablet it can take one with the camera) and, under
+    it, each chosen picture read as ``predict`` reads a file, in a `ReadingsTable`.
+
+    The pictures travel from the browser as the files' bytes (ipywidgets' `FileUpload`) and are read with
+    `digitnet.reading.read_image`: the same refusals, a number read as a number.
+
+    Args:
+        model: as for `DigitCanvas`.
+
+    Attributes:
+        readings: the `Reading` of each picture last chosen, in the order chosen.
+    """
+
+    def __init__(self, model=None, **kwargs) -> None:
+        self._classifier, self._owns_classifier = _open_classifier(model)
+        self.chooser = ipywidgets.FileUpload(accept="image/*", multiple=True, description="Choose photos",
+                                             icon="camera")
+        self.answers = ipywidgets.HTML()
+        super().__init__([self.chooser, self.answers], **kwargs)
+        self.add_class("digitnet-photos")
+        self.readings: list[Reading] = []
+        self.chooser.observe(self._on_chosen, names="value")
+
+    def __repr__(self) -> str:
+        # What a notebook shows where no front end draws the widget (papermill, nbconvert's HTML).
+        return "PhotoPicker: a button to choose your own photos; open the notebook in JupyterLab"
+
+    def read_files(self, files: Iterable[tuple[str, bytes]]) -> list[Reading]:
+        """Read (file name, file bytes) pairs as ``predict`` reads files, show the answers and return them."""
+        self.readings = [read_image(self._classifier, bytes(content), name=name) for name, content in files]
+        self.answers.value = ReadingsTable(self.readings)._repr_html_() if self.readings else ""
+        return self.readings
+
+    def _on_chosen(self, change) -> None:
+        try:
+            self.read_files((item["name"], item["content"]) for item in change["new"] or ())
+        except Exception as error:  # shown under the button: an observer's exception would only reach the log
+            message = html.escape(f"error: {type(error).__name__}: {error}")
+            self.answers.value = f"<span style='color:#b00020'>{message}</span>"
+
+    def close(self) -> None:
+        """Close the widget and the model it opened (a model passed in stays open)."""
+        _close_classifier(self)
         super().close()
 
 

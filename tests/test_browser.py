@@ -190,6 +190,17 @@ def test_load_notebook_runs_all_and_shows_the_answers(lab, page, workspace, real
     assert all(name in table_text for name in samples), table_text
     assert page.locator(".digitnet-canvas").count() == 1  # the "Draw your own digit" section
     assert image_count(page) >= 4
+    # "Read your own photos": the button opens the browser's file chooser, two photos are chosen, both are read
+    photos = page.locator(".digitnet-photos")
+    with page.expect_file_chooser() as chooser:
+        photos.locator(".widget-upload").click()
+    chooser.value.set_files([MNIST / "samples" / "7-photo.jpg", MNIST / "samples" / "6873-number-ballpoint.jpg"])
+    answers = photos.locator("table.digitnet-readings tbody tr")
+    answers.nth(1).wait_for(state="visible", timeout=30_000)
+    photos.screenshot(path=str(SCREENSHOTS / "load_your_photos.png"))
+    rows = [row.inner_text() for row in answers.all()]
+    assert len(rows) == 2 and "7-photo.jpg" in rows[0] and "6873-number-ballpoint.jpg" in rows[1], rows
+    assert [row.split("\t")[3].strip() for row in rows] == ["7", "6873"], rows
 
 
 def stroke(page, box: dict, points, size: float = 280) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,15 @@ import pytest
 from browser.digits import arc, layout_strokes, line, place
 
 from digitnet.reading import read_image
-from digitnet.widgets import CANVAS_SIDE, PEN_WIDTH, DigitCanvas, rasterise_strokes, reading_picture, reading_to_result
+from digitnet.widgets import (
+    CANVAS_SIDE,
+    PEN_WIDTH,
+    DigitCanvas,
+    PhotoPicker,
+    rasterise_strokes,
+    reading_picture,
+    reading_to_result,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -226,8 +236,53 @@ def test_a_model_folder_or_none_opens_the_saved_model_and_close_closes_it(tmp_pa
     latest = DigitCanvas()  # None: the latest SavedModel/<N> here
     assert Path(latest._classifier.export_dir) == Path("SavedModel") / "4"
     latest.close()
+    picker = PhotoPicker(str(export_dir))
+    picker.close()
+    assert picker._classifier is None
     with pytest.raises(TypeError):
         DigitCanvas(42)
+
+
+def chosen(name: str, content: bytes) -> dict:
+    """One file as ipywidgets' FileUpload gives it to Python once a person has chosen it."""
+    return {"name": name, "type": "image/png", "size": len(content), "content": memoryview(content),
+            "last_modified": datetime.datetime(2026, 12, 3, tzinfo=datetime.timezone.utc)}
+
+
+def png_of(strokes) -> bytes:
+    buffer = io.BytesIO()
+    rasterise_strokes(strokes).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_photos_chosen_are_read_as_predict_reads_the_files(tmp_path):
+    classifier = FixedClassifier(7)
+    picker = PhotoPicker(classifier)
+    seven, number = png_of(layout_strokes(7)), png_of(place(2, 20, 80, 100) + place(6, 110, 80, 100))
+    picker.chooser.value = (chosen("my_seven.png", seven), chosen("year.png", number),
+                            chosen("notes.png", b"not a picture"))
+    assert [reading.answer for reading in picker.readings[:2]] == ["7", "77"]  # the fixed model reads every digit 7
+    refused = picker.readings[2]  # refused as predict refuses such a file, under its own name
+    assert refused.source == "notes.png" and refused.refusal == "not an image (or a format Pillow cannot read)"
+    (tmp_path / "my_seven.png").write_bytes(seven)
+    as_file = read_image(classifier, tmp_path / "my_seven.png")
+    assert np.array_equal(picker.readings[0].digits[0].pixels, as_file.digits[0].pixels)  # the same preparation
+    shown = picker.answers.value
+    assert "digitnet-readings" in shown and all(name in shown for name in ("my_seven.png", "year.png", "notes.png"))
+    assert "<b style='font-size:1.3em'>77</b>" in shown
+    picker.chooser.value = ()
+    assert picker.readings == [] and picker.answers.value == ""
+    assert "open the notebook in JupyterLab" in repr(picker)
+
+
+def test_an_error_reading_a_photo_is_shown_under_the_button():
+    class Broken:
+        def run(self, images):
+            raise RuntimeError("session closed")
+
+    picker = PhotoPicker(Broken())
+    picker.chooser.value = (chosen("seven.png", png_of(layout_strokes(7))),)
+    assert "error: RuntimeError: session closed" in picker.answers.value
 
 
 def test_the_front_end_ships_inside_the_package():
