@@ -54,6 +54,13 @@ $(STAMP): requirements.txt pyproject.toml
 	  ($(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null) && \
 	  $(BIN)/python -m pip install --quiet -r requirements.txt && $(BIN)/python -m pip install --quiet --no-deps -e .; \
 	fi
+	@# JupyterLab from this environment (make lab) takes websocket messages up to 200 MB instead of Tornado's 10 MB:
+	@# the notebook's Choose photos button sends the chosen files in one message, and a bigger one silently dropped
+	@# the connection (a 16 MB phone photo was never read). digitnet refuses any one file over 50 MB. (The server
+	@# reads only extension switches from jupyter_server_config.d, so this is the environment's own config file.)
+	@mkdir -p $(VENV)/etc/jupyter
+	@echo '{"ServerApp": {"tornado_settings": {"websocket_max_message_size": 209715200}}}' \
+	  > $(VENV)/etc/jupyter/jupyter_server_config.json
 	@# Notebook outputs never reach a commit: .gitattributes names the nbstripout filter, configured here
 	@# (--keep-id keeps cell ids, so a commit's diff shows only what changed).
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
