@@ -1,18 +1,19 @@
 """What the notebooks show besides figures: `DigitCanvas`, draw a digit and see it read as you draw;
 `PhotoPicker`, choose your own photos and see them read; and `ReadingsTable`, many images' answers at a glance.
 
-    from digitnet.widgets import DigitCanvas
+    from digitnet.widgets import DigitCanvas, PhotoPicker
     DigitCanvas(model)      # a SavedModelClassifier, a SavedModel folder, or None for the latest SavedModel/<N>
+    PhotoPicker(model)      # a "Choose photos" button: each chosen picture read under it
 
-The front end (``widget.js`` and ``widget.css`` beside this file, loaded from the package through anywidget,
+The canvas's front end (``widget.js`` and ``widget.css`` beside this file, loaded from the package through anywidget,
 nothing from the network) draws round strokes with mouse, pen or finger. On each pen-up it sends the strokes
 as coordinates, not pixels: image transfers such as ``sync_image_data`` hang some front ends, and a few
 hundred numbers are far smaller than a PNG. Python rasterises them with Pillow (`reading_picture`) and
 reads the picture with `digitnet.reading.read_image`, exactly as ``predict`` reads a photo, then sends back
 the answer, the 28x28 the model saw for each digit found and the ten probabilities.
 
-Without a front end (papermill, nbconvert) the widget is created and displayed as usual and nothing waits
-for a drawing, so a notebook that shows one still runs top to bottom.
+Without a front end (papermill, nbconvert) the widgets are created and displayed as usual and nothing waits
+for a drawing or a photo, so a notebook that shows them still runs top to bottom.
 """
 
 from __future__ import annotations
