@@ -105,6 +105,20 @@ def test_a_stroke_written_into_the_sheets_edge_cuts_nothing_off():
     assert_found_whole(photo, where)
 
 
+def test_paper_in_shade_beside_the_sheet_is_the_sheet_too():
+    # the sheet's left part lies in shade, darker than the paper/desk threshold, fading into the lit paper: it and
+    # the writing on it are on the sheet (else they were painted over with the desk, as a number's first digits were)
+    paper = paper_with_seven()
+    shade = np.linspace(0.45, 1.0, PAPER_SIZE[0])[None, :, None]
+    paper = Image.fromarray((np.asarray(paper, np.float32) * shade).astype(np.uint8))
+    ImageDraw.Draw(paper).line([(40, 80), (40, 220)], fill=(20, 20, 60), width=10)  # a 1 in the deepest shade
+    photo = desk("dark")
+    photo.paste(paper, PAPER_AT)
+    where = np.zeros(DESK_SIZE[::-1], bool)
+    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
+    assert_found_whole(photo, where)
+
+
 def test_writing_where_the_sheet_runs_out_of_the_photo_stays_on_the_sheet():
     # the paper runs out of the picture at the bottom, and a bold marker loop there (wider than the strokes the
     # paper is joined across) reaches the picture's edge: it and what it encloses against that edge are on the
