@@ -59,8 +59,8 @@ STROKE_GAP_SHARE = 0.016
 # paper whose grey level changes by less than this share of the sheet/desk contrast a pixel (shade fades; the
 # sheet's edge is a step), up to its edge. Without it, writing in the shade was painted over with the desk: numbers
 # lost their first digits ("433" read "33", "789303" "89303"). Development draws 5 and 13 (600 desk photos; 97
-# sheets grew, no other picture's changed): 7 more answers right, 2 wrong ones refused, none worse; 0.035, 0.05,
-# 0.085 and 0.1 read 5, 5, 3 and 0 more right with 4, 2, 2 and 2 answers worse. Where the shade reaches the desk
+# sheets grew, no other picture's changed): 7 more answers right, 5 fewer wrong, none worse; 0.035, 0.05, 0.085 and
+# 0.1 read 5, 5, 3 and 0 more right with 4, 2, 2 and 2 answers worse. Where the shade reaches the desk
 # through a faint stretch of the sheet's edge, the sheet is kept as found (two marker digits in the shade of draw
 # 13's sheets are still painted over, and called blank).
 SHADING_STEP = 0.07
