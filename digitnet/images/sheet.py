@@ -104,7 +104,7 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
             and rows[-1] + 1 - rows[0] >= SHEET_SPAN * height and columns[-1] + 1 - columns[0] >= SHEET_SPAN * width
             and bright[sheet].mean() >= SHEET_BLANK and contrast >= SHEET_CONTRAST):
         return None
-    if sum(float(edge.mean()) > 0.5 for edge in _edges(surround)) < SURROUNDED_EDGES:
+    if not _surrounds(surround):
         return None
     within = ndimage.binary_erosion(sheet, iterations=EDGE_PIXELS)
     inside = sheet & ~within
@@ -122,8 +122,7 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     if sheet.sum() < SHEET_CONVEX * convex_hull_image(sheet).sum():
         return None
     with_shade = _with_shaded_paper(gray, sheet, contrast)
-    if (with_shade.mean() <= SHEET_AREA[1]
-            and sum(float(edge.mean()) > 0.5 for edge in _edges(~with_shade)) >= SURROUNDED_EDGES):
+    if with_shade.mean() <= SHEET_AREA[1] and _surrounds(~with_shade):
         return with_shade
     return sheet  # the shade found its way out to the desk through a faint stretch of the sheet's edge
 
@@ -159,6 +158,11 @@ def _across_strokes(bright: np.ndarray, radius: int) -> np.ndarray:
     padded = np.pad(bright, radius, mode="edge")
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius
     return ndimage.binary_closing(padded, structure=disk)[radius:-radius, radius:-radius]
+
+
+def _surrounds(surround: np.ndarray) -> bool:
+    """Whether `surround` (bool [h, w]) covers most of at least SURROUNDED_EDGES of the picture's four edges."""
+    return sum(float(edge.mean()) > 0.5 for edge in _edges(surround)) >= SURROUNDED_EDGES
 
 
 def _edges(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
