@@ -204,7 +204,7 @@ class TrainConfig:
     augment: str = option("handwriting", "random distortions of training images", choices=AUGMENT_PRESETS)
     variants: bool = option(True, "add copies of training 1s with a flag (and base) and 7s with a crossbar")
     negatives: float = option(0.15, "synthesised not-a-digit images per training row (0 = no 'not a digit' class)")
-    line_reader_steps: int = option(1750, "batches of 64 composed lines the touching-digit reader trains on "
+    line_reader_steps: int = option(1300, "batches of composed lines the touching-digit reader trains on "
                                     "(0 = no reader: touching digits are only cut apart)")
     patience: int = option(0, "stop after this many epochs without a better validation accuracy (0 = never)")
     seed: int = option(42, "graph, op and shuffling seed: the same seed gives the same model")

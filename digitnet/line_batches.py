@@ -2,9 +2,8 @@
 
 A line is 1 to `MAX_TRAINING_DIGITS` digits side by side (`compose_line`), mostly overlapping their neighbours,
 sometimes apart, each resized (often narrower) and shifted up or down; or one shape the training code draws
-that is not a digit (`shape_line`, `digitnet.negatives.shapes`), which spells nothing. `training_batch` packs a
-batch of them side by side into rows of one width, with their CTC targets; `prefetched` makes batches ahead in
-a thread of their own.
+that is not a digit (`shape_line`, `digitnet.negatives.shapes`), which spells nothing. `training_batch` pads a
+batch of them to one width with their CTC targets; `prefetched` makes batches ahead in a thread of their own.
 """
 
 from __future__ import annotations
@@ -97,56 +96,23 @@ def shape_line(shape: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
 def training_batch(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator,
                    shapes: list[np.ndarray] = (), size: int = 64, touching_share: float = 0.8,
                    shape_share: float = 0.1) -> dict[str, np.ndarray]:
-    """`size` composed lines, packed side by side into rows as wide as the widest of them (`packed_rows`);
-    `shape_share` of the lines (when `shapes`, crops of things that are not digits, are given) hold one shape and
-    nothing to spell.
+    """A batch of composed lines, padded to one width (a multiple of FRAME_WIDTH); `shape_share` of them
+    (when `shapes`, crops of things that are not digits, are given) hold one shape and nothing to spell.
 
-    Returns a dict, one entry per row (fewer rows than lines): lines float32 [rows, 28, w, 1] (w a multiple of
-    FRAME_WIDTH); frames int32 [rows] (each row's own frame count); digits int32 [rows, most digits in a row] (CTC
-    classes, padded with BLANK); digit_counts int32 [rows].
+    Returns a dict: lines float32 [size, 28, w, 1]; frames int32 [size] (each line's own frame count);
+    digits int32 [size, MAX_TRAINING_DIGITS] (CTC classes, padded with BLANK); digit_counts int32 [size].
     """
     made = [shape_line(shapes[int(rng.integers(len(shapes)))], rng) if len(shapes) and rng.random() < shape_share
             else compose_line(crops, labels, rng, int(rng.integers(1, MAX_TRAINING_DIGITS + 1)),
                               bool(rng.random() < touching_share)) for _ in range(size)]
-    widths = [-(-line.shape[1] // FRAME_WIDTH) * FRAME_WIDTH for line, _ in made]
-    rows = [[row[index] for index in rng.permutation(len(row))] for row in packed_rows(widths, max(widths))]
-    lines = np.zeros((len(rows), LINE_HEIGHT, max(widths), 1), np.float32)
-    counts = np.array([sum(len(made[index][1]) for index in row) for row in rows], np.int32)
-    digits = np.full((len(rows), max(1, int(counts.max()))), BLANK, np.int32)
-    frames = np.zeros(len(rows), np.int32)
-    for number, row in enumerate(rows):
-        left = 0
-        row_digits = np.concatenate([made[index][1] for index in row])
-        for index in row:
-            line = made[index][0]
-            lines[number, :, left : left + line.shape[1], 0] = line
-            left += widths[index]
-        frames[number] = left // FRAME_WIDTH
-        digits[number, : len(row_digits)] = row_digits + 1
-    return {"lines": lines, "frames": frames, "digits": digits, "digit_counts": counts}
-
-
-def packed_rows(widths: list[int], row_width: int) -> list[list[int]]:
-    """The indices of `widths` in rows no wider than `row_width` (first fit, widest first).
-
-    A batch of lines padded to its widest is half blank (most lines hold one to three digits), and the reader's
-    step costs about what its padded area does; lines side by side in fewer rows cost half as much per line.
-    Each row is simply a longer line whose digits are its lines' digits in order (their blank margins keep
-    them apart). On a 2-core machine a step of 64 lines took 29.5 ms instead of 40 ms, and in the same training
-    time the reader spelled more of two development draws' one-mark touching numbers by itself (58% and 64%
-    instead of 56% and 59%; with another seed 64% and 64% instead of 57% and 58%).
-    """
-    rows: list[list[int]] = []
-    room: list[int] = []
-    for index in sorted(range(len(widths)), key=lambda i: -widths[i]):
-        fits = next((number for number, left in enumerate(room) if left >= widths[index]), None)
-        if fits is None:
-            rows.append([index])
-            room.append(row_width - widths[index])
-        else:
-            rows[fits].append(index)
-            room[fits] -= widths[index]
-    return rows
+    width = -(-max(line.shape[1] for line, _ in made) // FRAME_WIDTH) * FRAME_WIDTH
+    lines = np.zeros((size, LINE_HEIGHT, width, 1), np.float32)
+    digits = np.full((size, MAX_TRAINING_DIGITS), BLANK, np.int32)
+    for row, (line, line_digits) in enumerate(made):
+        lines[row, :, : line.shape[1], 0] = line
+        digits[row, : len(line_digits)] = line_digits + 1
+    return {"lines": lines, "frames": np.array([-(-line.shape[1] // FRAME_WIDTH) for line, _ in made], np.int32),
+            "digits": digits, "digit_counts": np.array([len(d) for _, d in made], np.int32)}
 
 
 def prefetched(make, count: int, depth: int = 2):

@@ -40,30 +40,16 @@ def test_narrow_touching_digits_stay_on_the_line_and_each_shows_half_of_itself()
         assert ink_columns >= 2 + 5 * 1, ink_columns  # each bar after the first adds a column or more
 
 
-def test_a_batch_packs_its_lines_into_fewer_rows_of_whole_frames_and_shape_lines_spell_nothing(crops):
+def test_a_batch_is_padded_to_whole_frames_and_shape_lines_spell_nothing(crops):
     digit_crops, labels = crops
     shapes = line_batches.digit_crops(np.full((3, 784), 200, np.uint8))
     batch = line_batches.training_batch(digit_crops, labels, np.random.default_rng(1), shapes, size=40,
                                        shape_share=0.5)
-    rows = len(batch["lines"])
-    assert batch["lines"].shape[1] == LINE_HEIGHT and batch["lines"].shape[2] % FRAME_WIDTH == 0
-    assert 40 / 4 <= rows < 40  # short lines share rows
-    assert (batch["frames"] * FRAME_WIDTH <= batch["lines"].shape[2]).all()
+    assert batch["lines"].shape[:2] == (40, LINE_HEIGHT) and batch["lines"].shape[2] % FRAME_WIDTH == 0
     assert (batch["frames"] * FRAME_WIDTH >= batch["digit_counts"]).all()
-    for line, frames in zip(batch["lines"], batch["frames"], strict=True):
-        assert not line[:, frames * FRAME_WIDTH :].any()  # nothing beyond a row's own frames
-    # half the lines were shapes, which spell nothing; the rest 1-4 digits each
-    assert 20 <= batch["digit_counts"].sum() <= 4 * 40 * 0.8
+    assert 0 < (batch["digit_counts"] == 0).sum() < 40  # some blank lines, some with digits
     for digits, count in zip(batch["digits"], batch["digit_counts"], strict=True):
         assert (digits[:count] > BLANK).all() and (digits[count:] == BLANK).all()
-
-
-def test_rows_hold_every_line_once_and_none_is_wider_than_the_widest_line():
-    widths = [40, 12, 28, 8, 36, 16, 20, 40, 4]
-    rows = line_batches.packed_rows(widths, max(widths))
-    assert sorted(index for row in rows for index in row) == list(range(len(widths)))
-    assert all(sum(widths[index] for index in row) <= 40 for row in rows)
-    assert len(rows) == -(-sum(widths) // 40)  # as few as 204 columns can take: 6 rows of 40
 
 
 def test_batches_made_ahead_come_in_order_from_another_thread():
