@@ -32,7 +32,7 @@ NOT_RUN = {
     "make run": "the same target runs below with README's cnn TRAIN_PARAMS (on tiny data): one run fits, two do not",
     "make test": "it is this test suite",
     "make bench": "tens of minutes (benchmarks/ has its own tests on tiny inputs)",
-    "make yardstick": "3,030 images in about 1.7 minutes, and it may apt-get fonts (test_yardstick runs a tiny one)",
+    "make yardstick": "3,030 images in about 2 minutes, and it may apt-get fonts (test_yardstick runs a tiny one)",
     ".venv/bin/python -m benchmarks.real_digits": "it reads the whole yardstick (test_benchmarks runs it tiny)",
 }
 # Servers: started as shown, and stopped once they say they are serving (or that their port is taken).
