@@ -17,10 +17,12 @@ from PIL import Image, ImageDraw
 
 from digitnet.data import IMAGE_PIXELS, IMAGE_SIZE, Split
 from digitnet.images.fit import mnist_uint8
+from digitnet.images.ink import crop_box
 
 _SCALE = 4  # strokes are drawn on a 4x canvas and shrunk with area averaging (anti-aliased, like MNIST)
 _PAD = 8  # room around the 28x28 digit for a flag or a base that reaches beyond it
 _INK = 80  # uint8 level above which an MNIST pixel counts as ink when finding the strokes
+_BICUBIC_REACH = 3  # source pixels: a bicubic enlargement reads 2 pixels each side, and one more to spare
 
 FLAG_FRACTION = 0.35  # of the training 1s, copies with a flag are added ...
 BASE_FRACTION = 0.45  # ... and of those, this many also get a base
@@ -31,7 +33,19 @@ def _canvas(digit: np.ndarray) -> np.ndarray:
     """uint8 [784] -> float32 [(28 + 2 pad) * 4]^2 in [0, 255]: the digit enlarged, with room around it."""
     padded = np.pad(digit.reshape(IMAGE_SIZE, IMAGE_SIZE), _PAD).astype(np.float32)
     side = padded.shape[0] * _SCALE
-    return np.asarray(Image.fromarray(padded, "F").resize((side, side), Image.Resampling.BICUBIC))
+    canvas = np.zeros((side, side), np.float32)
+    if not padded.any():
+        return canvas
+    # Only the ink's box (and _BICUBIC_REACH pixels around it) is enlarged: a bicubic pixel further from all
+    # ink is exactly 0, and inside the box the filter reads the same pixels with the same weights, so the
+    # canvas is the whole picture's enlargement to the bit (checked on every training 1 and 7), 1.5x sooner.
+    top, bottom, left, right = crop_box(padded > 0)
+    top, left = top - _BICUBIC_REACH, left - _BICUBIC_REACH
+    bottom, right = bottom + _BICUBIC_REACH, right + _BICUBIC_REACH
+    part = Image.fromarray(padded, "F").resize(((right - left) * _SCALE, (bottom - top) * _SCALE),
+                                               Image.Resampling.BICUBIC, box=(left, top, right, bottom))
+    canvas[top * _SCALE : bottom * _SCALE, left * _SCALE : right * _SCALE] = np.asarray(part)
+    return canvas
 
 
 def _pen_width(ink: np.ndarray) -> float:
@@ -57,8 +71,9 @@ def _draw(canvas: np.ndarray, lines: list[tuple[tuple[float, float], tuple[float
 def _centre_line(ink: np.ndarray) -> tuple[np.ndarray, float, float]:
     """(rows with ink, column of the stroke at the top row, at the bottom row): a line fitted to the
     middle of each row's ink, so a slanted 1 gets its flag and base at its real ends."""
-    rows = np.flatnonzero(ink.any(axis=1))
-    middles = np.array([np.flatnonzero(ink[row]).mean() for row in rows])
+    counts = ink.sum(axis=1)
+    rows = np.flatnonzero(counts)
+    middles = (ink[rows] @ np.arange(ink.shape[1], dtype=np.float64)) / counts[rows]
     slope, intercept = np.polyfit(rows, middles, 1) if len(rows) > 1 else (0.0, float(middles[0]))
     return rows, slope * rows[0] + intercept, slope * rows[-1] + intercept
 

@@ -35,6 +35,23 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     return (rows * square).sum() / square.sum(), (columns * square).sum() / square.sum()
 
 
+@pytest.mark.parametrize("kind", ["1", "7", "corner", "blank"])
+def test_canvas_is_the_whole_pictures_bicubic_enlargement(kind):
+    # _canvas enlarges only the ink's box; it must equal enlarging the whole padded picture, also for ink at the
+    # 28x28's very edge and for no ink at all
+    from PIL import Image
+
+    digit = {"1": stroke_digit("1"), "7": stroke_digit("7"), "blank": np.zeros(784, np.uint8)}.get(kind)
+    if digit is None:
+        digit = np.zeros((28, 28), np.uint8)
+        digit[0, 0], digit[0, 1], digit[27, 27], digit[13, 5] = 255, 90, 200, 40
+        digit = digit.reshape(784)
+    padded = np.pad(digit.reshape(28, 28), variants._PAD).astype(np.float32)
+    side = padded.shape[0] * variants._SCALE
+    whole = np.asarray(Image.fromarray(padded, "F").resize((side, side), Image.Resampling.BICUBIC))
+    np.testing.assert_array_equal(variants._canvas(digit), whole)
+
+
 def test_flag_and_base_widen_a_one_and_keep_mnist_format():
     one = stroke_digit("1")
     flagged = variants.flag_one(one, np.random.default_rng(0), base=False)
