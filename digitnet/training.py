@@ -25,8 +25,8 @@ from digitnet.negatives import not_digits
 from digitnet.tensorboard import TensorBoardLogger, new_run_dir
 from digitnet.variants import handwriting_variants
 
-# Rows per evaluation run. 1000 rather than 5000: the same figures, and the first evaluation of a run took 0.4 s
-# instead of 1.0 s (the default CNN's activations for 5000 images are ~400 MB to allocate), later ones alike.
+# Rows per evaluation run: large enough to keep the matrix multiplies efficient, small enough that a run's first
+# evaluation does not first allocate the CNN's activations for thousands of images (benchmarks/history.md).
 EVAL_BATCH = 1000
 
 
@@ -228,7 +228,7 @@ def run_epoch(session, model: TrainingGraph, num_examples: int, config: TrainCon
     """
     loss_sum, correct_sum = 0.0, 0
     # A callable made once skips session.run's per-call handling of fetches and feeds, and the dropout rate is
-    # fed only when the graph has dropout: on small networks that per-step overhead was a few % of the step.
+    # fed only when the graph has dropout: per-step overhead that weighs on small networks.
     feeds = [model.data["batch_indices"]] + ([model.dropout_rate] if config.dropout > 0 else [])
     step = session.make_callable([model.train_op, model.loss, model.correct], feeds)
     for indices in batch_schedule(num_examples, config.batch_size, rng):
