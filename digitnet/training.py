@@ -220,8 +220,8 @@ def run_epoch(session, model: TrainingGraph, num_examples: int, config: TrainCon
               rng: np.random.Generator, on_step=None) -> tuple[float, float]:
     """One pass over the in-graph training rows in a fresh random order.
 
-    Each step feeds only the batch's row indices and the dropout rate; the graph gathers (and, if
-    configured, distorts) the images itself.
+    Each step feeds only the batch's row indices (and the dropout rate, when there is dropout); the graph
+    gathers (and, if configured, distorts) the images itself.
 
     Returns:
         (mean training loss, training accuracy) over the epoch, as measured on the trained batches.
