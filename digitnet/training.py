@@ -227,12 +227,13 @@ def run_epoch(session, model: TrainingGraph, num_examples: int, config: TrainCon
         (mean training loss, training accuracy) over the epoch, as measured on the trained batches.
     """
     loss_sum, correct_sum = 0.0, 0
-    # A callable made once skips session.run's per-call handling of fetches and feeds, and the dropout rate is
-    # fed only when the graph has dropout: per-step overhead that weighs on small networks.
-    feeds = [model.data["batch_indices"]] + ([model.dropout_rate] if config.dropout > 0 else [])
-    step = session.make_callable([model.train_op, model.loss, model.correct], feeds)
+    # A callable made once an epoch skips session.run's per-call handling of fetches and feeds, and the dropout
+    # rate is fed only when the graph has dropout: per-step overhead that weighs on small networks.
+    dropout = [config.dropout] if config.dropout > 0 else []
+    step = session.make_callable([model.train_op, model.loss, model.correct],
+                                 [model.data["batch_indices"]] + ([model.dropout_rate] if dropout else []))
     for indices in batch_schedule(num_examples, config.batch_size, rng):
-        _, batch_loss, batch_correct = step(indices, config.dropout) if config.dropout > 0 else step(indices)
+        _, batch_loss, batch_correct = step(indices, *dropout)
         loss_sum += float(batch_loss) * len(indices)
         correct_sum += int(batch_correct)
         if on_step is not None:
