@@ -40,14 +40,19 @@ venv: $(STAMP)
 # uv leaves out rfc3987-syntax, an optional IRI checker that jsonschema loads whenever it is installed (the
 # Jupyter packages pull it in): it builds an Earley parser on import, 0.75 s in every process that opens a
 # notebook (papermill, nbconvert, JupyterLab, the test workers), and nothing here checks IRIs.
+# uv first installs from its cache alone (--offline), without asking the package index whether each package is
+# still current: with all of them in the cache, 1.5 s instead of 3.0 s (7.8 s once), byte-compiling aside. A
+# package missing from the cache makes that attempt fail while resolving, before it installs anything, and uv
+# then installs as usual, from the index (a fresh machine's first install).
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@uv="$$(command -v uv || true)"; \
 	if [ -z "$$uv" ] && $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 	     --target $(VENV)/tools "$(UV_VERSION)" 2>/dev/null; then uv=$(VENV)/tools/bin/uv; fi; \
 	echo rfc3987-syntax > $(VENV)/excluded.txt; \
-	if [ -n "$$uv" ] && "$$uv" pip install --quiet --compile-bytecode --python $(BIN)/python pip -r requirements.txt -e . \
-	     --excludes $(VENV)/excluded.txt; then \
+	install() { "$$uv" pip install --quiet --compile-bytecode --python $(BIN)/python pip -r requirements.txt -e . \
+	              --excludes $(VENV)/excluded.txt "$$@"; }; \
+	if [ -n "$$uv" ] && { install --offline 2>/dev/null || install; }; then \
 	  echo "installed with $$("$$uv" --version)"; \
 	else \
 	  echo "installing with pip"; \
