@@ -148,6 +148,20 @@ def test_a_small_sheet_far_off_on_a_wide_desk_is_found_and_read():
     assert result.ok and result.number == "7", result.refusal
 
 
+def test_a_faint_pencil_digit_is_writing_enough_for_the_sheet_to_be_found():
+    # a pencil 7 only 22 grey levels darker than the paper: the sheet is found (else the sheet itself, a bright
+    # box on the dark desk, was the one mark and was refused as not a digit)
+    paper = Image.new("RGB", PAPER_SIZE, (226, 222, 214))
+    ImageDraw.Draw(paper).line(SEVEN, fill=(204, 200, 192), width=5)
+    photo = desk("dark")
+    photo.paste(paper, PAPER_AT)
+    where = np.zeros(DESK_SIZE[::-1], bool)
+    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
+    assert_found_whole(photo, where)
+    result = reading.read_image(Answers(other_digit=7), photo, name="desk.jpg")
+    assert result.ok and result.number == "7", result.refusal
+
+
 def vignetted_paper() -> Image.Image:
     """Paper filling the frame, its corners darkened to 34 grey levels by a lens's vignette, a 7 near a corner."""
     y, x = np.mgrid[0:300, 0:400]
