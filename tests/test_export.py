@@ -55,6 +55,23 @@ def test_round_trip_tf1_graph_and_tf2_loader_agree(trained_export):
     np.testing.assert_allclose(probabilities_v1, result.test_probabilities, rtol=1e-5, atol=1e-6)
 
 
+def test_batches_are_padded_to_few_shapes_and_answer_for_their_own_rows(trained_export, monkeypatch):
+    # several rows go to the session as a multiple of 8 (oneDNN prepares a convolution once per shape); the answer
+    # has exactly the rows asked about, each as the whole batch gives it
+    export_dir, _, data = trained_export
+    images = data.test.scaled()[:9]
+    with SavedModelClassifier(export_dir) as classifier:
+        whole = classifier.run(images)
+        fed, run = [], classifier.session.run
+        monkeypatch.setattr(classifier.session, "run",
+                            lambda fetches, feed: fed.append(len(next(iter(feed.values())))) or run(fetches, feed))
+        for count in (1, 3, 8, 9):
+            part = classifier.run(images[:count])
+            assert {key: len(value) for key, value in part.items()} == {key: count for key in part}
+            np.testing.assert_allclose(part["probabilities"], whole["probabilities"][:count], rtol=1e-5, atol=1e-6)
+    assert fed == [1, 8, 8, 16]
+
+
 def test_record_beside_the_model(trained_export):
     export_dir, result, _ = trained_export
     record = json.loads((export_dir / ex.RECORD_NAME).read_text())

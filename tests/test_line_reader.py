@@ -60,6 +60,14 @@ def test_training_lowers_the_loss_and_the_saved_reader_reads_lines(tmp_path, cro
         monkeypatch.setattr(line_reader, "spell", lambda frames: seen.append(frames.shape) or [])
         assert reader.read_lines([short, line]) == [[], []]
         assert seen == [(-(-short.shape[1] // FRAME_WIDTH), 11), (-(-line.shape[1] // FRAME_WIDTH), 11)]
+        # lines of nearby widths reach the session in one shape: a multiple of SHAPE_FRAMES frames
+        fed, run = [], reader._session.run
+        monkeypatch.setattr(reader._session, "run", lambda fetches, feed: fed.append(
+            next(iter(feed.values())).shape[2]) or run(fetches, feed))
+        step = line_reader.SHAPE_FRAMES * FRAME_WIDTH
+        for width in (step - 9, step, step + 1):
+            reader.read_lines([np.zeros((28, width), np.float32)])
+        assert fed == [step, step, 2 * step]
     finally:
         reader.close()
 
