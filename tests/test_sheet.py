@@ -55,6 +55,13 @@ def on_desk(kind: str, angle: float = 0.0, desk_size: tuple[int, int] = DESK_SIZ
     return photo, np.asarray(mask) > 127
 
 
+def paper_at_its_place() -> np.ndarray:
+    """bool [h, w] of the desk photo: where a paper laid upright at PAPER_AT lies."""
+    where = np.zeros(DESK_SIZE[::-1], bool)
+    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
+    return where
+
+
 def sheet_found(photo: Image.Image) -> np.ndarray | None:
     working, _ = reduce_for_analysis(photo)
     return find_sheet(image_to_array(working))
@@ -100,9 +107,7 @@ def test_a_stroke_written_into_the_sheets_edge_cuts_nothing_off():
     ImageDraw.Draw(paper).line([(60, 40), (200, 40), (110, 300)], fill=(30, 30, 90), width=10)
     photo = desk("dark")
     photo.paste(paper, PAPER_AT)
-    where = np.zeros(DESK_SIZE[::-1], bool)
-    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
-    assert_found_whole(photo, where)
+    assert_found_whole(photo, paper_at_its_place())
 
 
 def test_paper_in_shade_beside_the_sheet_is_the_sheet_too():
@@ -114,9 +119,7 @@ def test_paper_in_shade_beside_the_sheet_is_the_sheet_too():
     ImageDraw.Draw(paper).line([(40, 80), (40, 220)], fill=(20, 20, 60), width=10)  # a 1 in the deepest shade
     photo = desk("dark")
     photo.paste(paper, PAPER_AT)
-    where = np.zeros(DESK_SIZE[::-1], bool)
-    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
-    assert_found_whole(photo, where)
+    assert_found_whole(photo, paper_at_its_place())
 
 
 def test_writing_where_the_sheet_runs_out_of_the_photo_stays_on_the_sheet():
@@ -155,9 +158,7 @@ def test_a_faint_pencil_digit_is_writing_enough_for_the_sheet_to_be_found():
     ImageDraw.Draw(paper).line(SEVEN, fill=(204, 200, 192), width=5)
     photo = desk("dark")
     photo.paste(paper, PAPER_AT)
-    where = np.zeros(DESK_SIZE[::-1], bool)
-    where[PAPER_AT[1] : PAPER_AT[1] + PAPER_SIZE[1], PAPER_AT[0] : PAPER_AT[0] + PAPER_SIZE[0]] = True
-    assert_found_whole(photo, where)
+    assert_found_whole(photo, paper_at_its_place())
     result = reading.read_image(Answers(other_digit=7), photo, name="desk.jpg")
     assert result.ok and result.number == "7", result.refusal
 

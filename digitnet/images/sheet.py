@@ -117,8 +117,9 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     outside = ndimage.binary_dilation(sheet, iterations=EDGE_PIXELS) & surround
     if np.median(gray[inside]) - np.median(gray[outside]) < EDGE_STEP * contrast:
         return None
-    # Distances to the nearest pixel off the sheet, over its box and the pixel round it (off the sheet where the
-    # picture has one): the same as over the whole picture, which a farther pixel never is nearer than that ring
+    # Distances to the nearest pixel off the sheet, over its box and the ring of pixels round it (off the sheet,
+    # where the picture has them): no pixel beyond that ring is nearer than one in it, so these are the distances
+    # over the whole picture, in a part of the time
     top, bottom, left, right = crop_box(sheet)
     around = np.s_[max(top - 1, 0) : bottom + 1, max(left - 1, 0) : right + 1]
     breadth = ndimage.distance_transform_edt(sheet[around]).max()
