@@ -104,10 +104,10 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     joined, _ = ndimage.label(_across_strokes(bright, max(1, round(STROKE_GAP_SHARE * max(height, width)))))
     sheet = _filled(joined == joined[labels == int(sizes.argmax())][0])
     surround = ~sheet
-    rows, columns = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
+    top, bottom, left, right = crop_box(sheet)
     contrast = np.median(gray[sheet]) - np.median(gray[surround])
     if not (SHEET_AREA[0] <= sheet.mean() <= SHEET_AREA[1]
-            and rows[-1] + 1 - rows[0] >= SHEET_SPAN * height and columns[-1] + 1 - columns[0] >= SHEET_SPAN * width
+            and bottom - top >= SHEET_SPAN * height and right - left >= SHEET_SPAN * width
             and bright[sheet].mean() >= SHEET_BLANK and contrast >= SHEET_CONTRAST):
         return None
     if not _surrounds(surround):
@@ -120,7 +120,6 @@ def find_sheet(working: np.ndarray) -> np.ndarray | None:
     # Distances to the nearest pixel off the sheet, over its box and the ring of pixels round it (off the sheet,
     # where the picture has them): no pixel beyond that ring is nearer than one in it, so these are the distances
     # over the whole picture, in a part of the time
-    top, bottom, left, right = crop_box(sheet)
     around = np.s_[max(top - 1, 0) : bottom + 1, max(left - 1, 0) : right + 1]
     breadth = ndimage.distance_transform_edt(sheet[around]).max()
     if breadth < SHEET_BREADTH * min(height, width):
